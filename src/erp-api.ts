@@ -1,0 +1,372 @@
+import { ApiObject, Duration, JsonPatch } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com';
+import { VerticalPodAutoscaler, VerticalPodAutoscalerSpecUpdatePolicyUpdateMode as VpaMode } from '../imports/vpa-autoscaling.k8s.io';
+import { AppEnv } from './app-env';
+import { IDatabase } from './database';
+import { addDatabaseInitContainers, MigrationJob } from './migration-job';
+import { MigrationDelivery, Migrations } from './migrations';
+import { addContainer, addPodLabels, standardLabels } from './pod-helpers';
+import { checkResources, ComputeResources, parseBytes, quantity, resources } from './resources';
+import { DEFAULT_USER, restrictedPod } from './security';
+import { checkDnsLabel, checkDnsSubdomain, checkHostname, checkImage, checkInt, checkPort, fail } from './validate';
+import { checkProbeBudget, ErpApiProbes, httpProbes } from './probes';
+
+export { VpaMode };
+
+/** Horizontal autoscaling of the API. */
+export interface ErpApiAutoscaling {
+  /** @default 1 */
+  readonly minReplicas?: number;
+  /** @default 6 */
+  readonly maxReplicas?: number;
+  /** Average CPU utilisation target, percent of requests. @default 70 */
+  readonly cpuUtilization?: number;
+  /** Average memory utilisation target, percent of requests. @default 75 */
+  readonly memoryUtilization?: number;
+}
+
+/** Vertical Pod Autoscaler of the API. */
+export interface ErpApiVpa {
+  /**
+   * VPA update mode. With the HPA on (it scales on CPU and memory) only
+   * `Off` is allowed: the VPA then only recommends, so the two never fight
+   * over the same metric. Without the HPA, `Recreate` (the seed's) applies
+   * the recommendations.
+   * @default - 'Off' when autoscaling is on, 'Recreate' otherwise
+   */
+  readonly updateMode?: VpaMode;
+}
+
+/** The media volume (Django MEDIA_ROOT). */
+export interface ErpApiMedia {
+  /** @default '20Gi' */
+  readonly size?: string;
+  /** @default 'local-path' */
+  readonly storageClassName?: string;
+  /** @default '/app/media' */
+  readonly mountPath?: string;
+  /**
+   * ReadWriteOnce (the seed's) can be mounted by pods on one node only: with
+   * more than one replica the pods are pinned to one node (required pod
+   * affinity). ReadWriteMany (needs an RWX storage class such as NFS/CephFS)
+   * lets them spread.
+   * @default kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE
+   */
+  readonly accessMode?: kplus.PersistentVolumeAccessMode;
+}
+
+/** The Ingress. */
+export interface ErpApiIngress {
+  /** Public host name, e.g. `erpapi.masterspace.co.ke`. */
+  readonly host: string;
+  /** @default 'nginx' */
+  readonly className?: string;
+  /**
+   * cert-manager ClusterIssuer for TLS; `undefined` serves plain HTTP.
+   * @default - no TLS
+   */
+  readonly clusterIssuer?: string;
+  /** @default '<name>-tls' */
+  readonly tlsSecretName?: string;
+  /** WebSocket (Django Channels) proxy timeouts. @default Duration.hours(1) */
+  readonly websocketTimeout?: Duration;
+}
+
+/** Prometheus scraping. */
+export interface ErpApiMetrics {
+  /** Container port named `metrics`. @default 8001 */
+  readonly port?: number;
+  /** @default '/metrics' */
+  readonly path?: string;
+  /** @default Duration.seconds(30) */
+  readonly interval?: Duration;
+}
+
+/** Properties of {@link ErpApi}. */
+export interface ErpApiProps {
+  /** Application image, pinned to a tag (`latest` is refused unless `allowLatestImage`). */
+  readonly image: string;
+  /** Allow `:latest` / untagged images (development only). @default false */
+  readonly allowLatestImage?: boolean;
+  /** Base name of every object (`<name>-app`, `<name>-migrate-<id>`...). @default 'erp-api' */
+  readonly name?: string;
+  /** Secret loaded with envFrom into every container. @default 'erp-api-env' */
+  readonly envSecretName?: string;
+  /** Database to connect to (adds DB_* variables and its client labels). @default - connection from `envSecretName` only */
+  readonly database?: IDatabase;
+  /** Plain environment variables, the same in every container. @default {} */
+  readonly env?: Record<string, string>;
+  /** Framework. @default Migrations.django() */
+  readonly migrations?: Migrations;
+  /** Run migrations in an init container of every pod (seed `runOnStartup`). @default true */
+  readonly runMigrationsOnStartup?: boolean;
+  /** Create the migration Job (seed `migrations.enabled`). @default true */
+  readonly migrationJob?: boolean;
+  /** How the migration Job is delivered. @default MigrationDelivery.all() */
+  readonly migrationDelivery?: MigrationDelivery;
+  /** Release id (commit hash) in the migration Job name. @default - hash of image and commands */
+  readonly releaseId?: string;
+  /** Resources of the migration Job and init containers. @default 250m/512Mi requests, 1000m/2Gi limits */
+  readonly migrationResources?: ComputeResources;
+  /** Resources of the app container. @default 300m/1Gi requests, 2000m/3Gi limits */
+  readonly resources?: ComputeResources;
+  /** HTTP port of the app. @default 8000 */
+  readonly port?: number;
+  /** Server command. @default - the framework's (uvicorn for Alembic), else the image's CMD */
+  readonly command?: string[];
+  /** UID (and GID, fsGroup) of every container. @default 1000 */
+  readonly user?: number;
+  /** Replicas when autoscaling is off. @default 1 */
+  readonly replicas?: number;
+  /** HPA; `false` turns it off. @default min 1, max 6, CPU 70 %, memory 75 % */
+  readonly autoscaling?: ErpApiAutoscaling | false;
+  /** VPA; `false` turns it off. @default - on, mode chosen from the HPA */
+  readonly vpa?: ErpApiVpa | false;
+  /** Probes. @default - readiness 30s/10s, liveness 60s/20s on /api/v1/core/health/, startup budget 5 min */
+  readonly probes?: ErpApiProbes;
+  /** Media PVC; `false` for none. @default 20Gi RWO local-path at /app/media */
+  readonly media?: ErpApiMedia | false;
+  /** Ingress. @default - no Ingress */
+  readonly ingress?: ErpApiIngress;
+  /** ServiceMonitor; `false` for none. @default port 8001, /metrics, every 30s */
+  readonly metrics?: ErpApiMetrics | false;
+  /** Rollout that makes no progress for this long is marked failed. @default Duration.minutes(10) */
+  readonly progressDeadline?: Duration;
+  /** Labels added to every object. @default {} */
+  readonly labels?: Record<string, string>;
+}
+
+/**
+ * The ERP API (seed 000): Deployment `<name>-app`, Service, ServiceAccount,
+ * dual migrations (hook Job + init container, serialised by an advisory
+ * lock), HPA, VPA, PodDisruptionBudget, media PVC, Ingress and ServiceMonitor.
+ */
+export class ErpApi extends Construct {
+  /** The Deployment (id 'Resource'). */
+  public readonly deployment: kplus.Deployment;
+  /** The Service. */
+  public readonly service: kplus.Service;
+  /** The ServiceAccount. */
+  public readonly serviceAccount: kplus.ServiceAccount;
+  /** The single environment definition, shared with CeleryPair. */
+  public readonly appEnv: AppEnv;
+  /** The migration Job, if any. */
+  public readonly migrationJob?: MigrationJob;
+  /** The HPA, if any. */
+  public readonly autoscaler?: kplus.HorizontalPodAutoscaler;
+  /** The VPA, if any. */
+  public readonly vpa?: VerticalPodAutoscaler;
+  /** The media PVC, if any. */
+  public readonly mediaClaim?: kplus.PersistentVolumeClaim;
+  /** The Ingress, if any. */
+  public readonly ingress?: kplus.Ingress;
+  /** The ServiceMonitor, if any. */
+  public readonly serviceMonitor?: ServiceMonitor;
+  /** The PodDisruptionBudget, if any. */
+  public readonly pdb?: kplus.k8s.KubePodDisruptionBudget;
+  /** Image, name, framework: what CeleryPair reuses. */
+  public readonly image: string;
+  /** Base name. */
+  public readonly name: string;
+  /** Framework. */
+  public readonly migrations: Migrations;
+  /** UID. */
+  public readonly user: number;
+
+  constructor(scope: Construct, id: string, props: ErpApiProps) {
+    super(scope, id);
+    if (!props || props.image === undefined) fail(this, 'image', props?.image, "is required, e.g. 'registry.example.com/erp/api:1.4.2'");
+    this.image = checkImage(this, 'image', props.image, !props.allowLatestImage);
+    this.name = checkDnsLabel(this, 'name', props.name ?? 'erp-api', 47);
+    this.migrations = props.migrations ?? Migrations.django();
+    this.user = checkInt(this, 'user', props.user ?? DEFAULT_USER, 1, 2147483647);
+    const port = checkPort(this, 'port', props.port ?? 8000);
+    const appResources = checkResources(this, 'resources', props.resources ?? resources('300m', '1Gi', '2000m', '3Gi'));
+    const migrationResources = checkResources(this, 'migrationResources', props.migrationResources ?? resources('250m', '512Mi', '1000m', '2Gi'));
+    const runOnStartup = props.runMigrationsOnStartup ?? true;
+    const scaling = props.autoscaling === false ? undefined : {
+      min: checkInt(this, 'autoscaling.minReplicas', props.autoscaling?.minReplicas ?? 1, 1, 1000),
+      max: checkInt(this, 'autoscaling.maxReplicas', props.autoscaling?.maxReplicas ?? 6, 1, 1000),
+      cpu: checkInt(this, 'autoscaling.cpuUtilization', props.autoscaling?.cpuUtilization ?? 70, 1, 100),
+      memory: checkInt(this, 'autoscaling.memoryUtilization', props.autoscaling?.memoryUtilization ?? 75, 1, 100),
+    };
+    if (scaling && scaling.min > scaling.max) {
+      fail(this, 'autoscaling.minReplicas', scaling.min, `must be at most 'autoscaling.maxReplicas' (${scaling.max})`);
+    }
+    if (scaling && props.replicas !== undefined) {
+      fail(this, 'replicas', props.replicas, "cannot be combined with 'autoscaling' (the HPA owns the replica count); set 'autoscaling: false' or use 'autoscaling.minReplicas'");
+    }
+    const replicas = scaling ? scaling.min : checkInt(this, 'replicas', props.replicas ?? 1, 1, 1000);
+    const maxReplicas = scaling ? scaling.max : replicas;
+    const probes = httpProbes(this, props.probes);
+    const labels = { ...standardLabels(this.name, 'api', 'erp'), ...(props.labels ?? {}) };
+
+    this.appEnv = new AppEnv(this, 'Env', { secretName: props.envSecretName, database: props.database?.connection, env: props.env });
+    this.serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
+      metadata: { name: this.name, labels },
+      automountToken: false,
+    });
+    const tmp = kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp');
+
+    this.deployment = new kplus.Deployment(this, 'Resource', {
+      metadata: { name: `${this.name}-app`, labels },
+      podMetadata: { labels },
+      replicas: scaling ? undefined : replicas,
+      strategy: kplus.DeploymentStrategy.rollingUpdate({
+        maxSurge: kplus.PercentOrAbsolute.absolute(1),
+        maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
+      }),
+      progressDeadline: props.progressDeadline ?? Duration.minutes(10),
+      serviceAccount: this.serviceAccount,
+      automountServiceAccountToken: false,
+      securityContext: restrictedPod(this.user),
+      volumes: [tmp],
+      spread: false,
+    });
+    addPodLabels(this.deployment, this.appEnv.podLabels);
+    addDatabaseInitContainers(this.deployment, {
+      image: this.image, migrations: this.migrations, env: this.appEnv, resources: migrationResources,
+      user: this.user, tmp, migrate: runOnStartup,
+    });
+    const metrics = props.metrics === false ? undefined : {
+      port: checkPort(this, 'metrics.port', props.metrics?.port ?? 8001),
+      path: props.metrics?.path ?? '/metrics',
+      interval: props.metrics?.interval ?? Duration.seconds(30),
+    };
+    if (metrics && metrics.port === port) fail(this, 'metrics.port', metrics.port, `must differ from 'port' (${port})`);
+    const app = addContainer(this.deployment, {
+      name: 'app',
+      image: this.image,
+      command: props.command ?? this.migrations.serverCommand(port),
+      portNumber: port,
+      ports: metrics ? [{ number: metrics.port, name: 'metrics' }] : undefined,
+      ...this.appEnv.containerProps(),
+      readiness: probes.readiness(port),
+      liveness: probes.liveness(port),
+      startup: probes.startup(port),
+    }, { resources: appResources, user: this.user, tmp });
+    const depObj = ApiObject.of(this.deployment);
+    depObj.addJsonPatch(JsonPatch.add('/spec/template/spec/containers/0/ports/0/name', 'http'));
+
+    if (props.media !== false) {
+      const m = props.media ?? {};
+      const size = m.size ?? '20Gi';
+      parseBytes(this, 'media.size', size);
+      const accessMode = m.accessMode ?? kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE;
+      this.mediaClaim = new kplus.PersistentVolumeClaim(this, 'Media', {
+        metadata: { name: `${this.name}-media`, labels, annotations: { 'helm.sh/resource-policy': 'keep' } },
+        accessModes: [accessMode],
+        storageClassName: checkDnsSubdomain(this, 'media.storageClassName', m.storageClassName ?? 'local-path'),
+        volumeMode: kplus.PersistentVolumeMode.FILE_SYSTEM,
+      });
+      ApiObject.of(this.mediaClaim).addJsonPatch(JsonPatch.add('/spec/resources', { requests: { storage: quantity(size) } }));
+      app.mount(m.mountPath ?? '/app/media', kplus.Volume.fromPersistentVolumeClaim(this, 'MediaVolume', this.mediaClaim));
+      if (accessMode === kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE && maxReplicas > 1) {
+        // RWO: every replica must run on the node that mounted the volume.
+        this.deployment.scheduling.colocate(this.deployment, { topology: kplus.Topology.HOSTNAME });
+      }
+    }
+
+    const servicePorts: kplus.ServicePort[] = [{ name: 'http', port: 80, targetPort: port }];
+    if (metrics) servicePorts.push({ name: 'metrics', port: metrics.port, targetPort: metrics.port });
+    this.service = new kplus.Service(this, 'Service', {
+      metadata: { name: this.name, labels },
+      type: kplus.ServiceType.CLUSTER_IP,
+      selector: this.deployment,
+      ports: servicePorts,
+    });
+
+    if (props.migrationJob ?? true) {
+      this.migrationJob = new MigrationJob(this, 'MigrationJob', {
+        name: this.name, image: this.image, migrations: this.migrations, env: this.appEnv,
+        resources: migrationResources, releaseId: props.releaseId, delivery: props.migrationDelivery,
+        serviceAccount: this.serviceAccount, user: this.user, tmp: kplus.Volume.fromEmptyDir(this, 'JobTmp', 'tmp'),
+        labels: { ...labels, 'app.kubernetes.io/component': 'migrations' },
+      });
+    }
+
+    checkProbeBudget(this, probes, props.progressDeadline ?? Duration.minutes(10), this.migrations.waitBudget);
+
+    if (scaling) {
+      this.autoscaler = new kplus.HorizontalPodAutoscaler(this, 'Autoscaler', {
+        metadata: { name: this.name, labels },
+        target: this.deployment,
+        minReplicas: scaling.min,
+        maxReplicas: scaling.max,
+        metrics: [
+          kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(scaling.cpu)),
+          kplus.Metric.resourceMemory(kplus.MetricTarget.averageUtilization(scaling.memory)),
+        ],
+      });
+    }
+
+    if (props.vpa !== false) {
+      const mode = props.vpa?.updateMode ?? (scaling ? VpaMode.OFF : VpaMode.RECREATE);
+      if (scaling && mode !== VpaMode.OFF) {
+        fail(this, 'vpa.updateMode', mode, "must be 'Off' while 'autoscaling' is on: the HPA scales on CPU and memory, and a VPA changing the same requests would fight it. Set 'autoscaling: false' to let the VPA act, or keep 'Off' for recommendations only");
+      }
+      this.vpa = new VerticalPodAutoscaler(this, 'Vpa', {
+        metadata: { name: this.name, labels },
+        spec: {
+          targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: this.deployment.name },
+          updatePolicy: { updateMode: mode },
+          resourcePolicy: {
+            containerPolicies: [{ containerName: 'app', controlledResources: ['cpu', 'memory'] as any }],
+          },
+        },
+      });
+    }
+
+    if (maxReplicas > 1) {
+      this.pdb = new kplus.k8s.KubePodDisruptionBudget(this, 'Pdb', {
+        metadata: { name: this.name, labels },
+        spec: {
+          maxUnavailable: kplus.k8s.IntOrString.fromNumber(1),
+          selector: { matchLabels: this.deployment.matchLabels },
+        },
+      });
+    }
+
+    if (props.ingress) {
+      this.ingress = this.addIngress(props.ingress, labels);
+    }
+
+    if (metrics) {
+      this.serviceMonitor = new ServiceMonitor(this, 'ServiceMonitor', {
+        metadata: { name: this.name, labels },
+        spec: {
+          selector: { matchLabels: { 'app.kubernetes.io/name': this.name, 'app.kubernetes.io/component': 'api' } },
+          endpoints: [{ port: 'metrics', path: metrics.path, interval: `${metrics.interval.toSeconds()}s` }],
+        },
+      });
+    }
+  }
+
+  private addIngress(opts: ErpApiIngress, labels: Record<string, string>): kplus.Ingress {
+    const host = checkHostname(this, 'ingress.host', opts.host);
+    const timeout = String((opts.websocketTimeout ?? Duration.hours(1)).toSeconds());
+    const annotations: Record<string, string> = {
+      // WebSocket (Django Channels): ingress-nginx upgrades connections by
+      // itself; long proxy timeouts keep idle sockets open.
+      'nginx.ingress.kubernetes.io/proxy-read-timeout': timeout,
+      'nginx.ingress.kubernetes.io/proxy-send-timeout': timeout,
+      'nginx.ingress.kubernetes.io/proxy-http-version': '1.1',
+    };
+    const tls: kplus.IngressTls[] = [];
+    if (opts.clusterIssuer !== undefined) {
+      annotations['cert-manager.io/cluster-issuer'] = checkDnsSubdomain(this, 'ingress.clusterIssuer', opts.clusterIssuer);
+      annotations['nginx.ingress.kubernetes.io/ssl-redirect'] = 'true';
+      const secretName = checkDnsSubdomain(this, 'ingress.tlsSecretName', opts.tlsSecretName ?? `${this.name}-tls`);
+      tls.push({ hosts: [host], secret: kplus.Secret.fromSecretName(this, 'TlsSecret', secretName) });
+    }
+    const ingress = new kplus.Ingress(this, 'Ingress', {
+      metadata: { name: this.name, labels, annotations },
+      className: checkDnsSubdomain(this, 'ingress.className', opts.className ?? 'nginx'),
+      tls: tls.length ? tls : undefined,
+    });
+    ingress.addHostRule(host, '/', kplus.IngressBackend.fromService(this.service, { port: 80 }), kplus.HttpIngressPathType.PREFIX);
+    return ingress;
+  }
+}

@@ -1,0 +1,149 @@
+import { createHash } from 'crypto';
+import { ApiObject, Duration } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { AppEnv } from './app-env';
+import { MigrationDelivery, Migrations } from './migrations';
+import { addContainer, addPodLabels } from './pod-helpers';
+import { ComputeResources } from './resources';
+import { restrictedPod } from './security';
+import { checkDnsLabel, checkInt, fail } from './validate';
+
+/** What the database steps of a pod need. */
+export interface DatabaseStepsOptions {
+  /** Application image (the steps run the app's own tooling). */
+  readonly image: string;
+  /** The framework. */
+  readonly migrations: Migrations;
+  /** The app's environment (the one definition). */
+  readonly env: AppEnv;
+  /** Resources of each step container. */
+  readonly resources: ComputeResources;
+  /** UID. */
+  readonly user?: number;
+  /** emptyDir mounted at /tmp. */
+  readonly tmp?: kplus.Volume;
+}
+
+/**
+ * Adds, in this order, the init containers `wait-for-db` and (when `migrate`)
+ * `migrate`. Used by ErpApi pods, the migration Job and ApiGatewayChart.
+ */
+export function addDatabaseInitContainers(workload: kplus.AbstractPod, options: DatabaseStepsOptions & { readonly migrate: boolean }): void {
+  const common = { image: options.image, ...options.env.containerProps() };
+  addContainer(workload, { name: 'wait-for-db', command: options.migrations.waitCommand, ...common },
+    { resources: options.resources, init: true, user: options.user, tmp: options.tmp });
+  if (options.migrate) {
+    addContainer(workload, { name: 'migrate', command: options.migrations.migrateCommand, ...common },
+      { resources: options.resources, init: true, user: options.user, tmp: options.tmp });
+  }
+}
+
+/**
+ * Adds `wait-for-db` then `wait-for-migrations` init containers: for
+ * workloads (Celery) that must not start before the schema is current.
+ */
+export function addWaitForMigrations(workload: kplus.AbstractPod, options: DatabaseStepsOptions & { readonly attempts: number; readonly interval: Duration }): void {
+  addDatabaseInitContainers(workload, { ...options, migrate: false });
+  addContainer(workload, {
+    name: 'wait-for-migrations',
+    image: options.image,
+    command: options.migrations.waitForMigrationsCommand(options.attempts, options.interval),
+    ...options.env.containerProps(),
+  }, { resources: options.resources, init: true, user: options.user, tmp: options.tmp });
+}
+
+/** Properties of {@link MigrationJob}. */
+export interface MigrationJobProps extends DatabaseStepsOptions {
+  /** Application name; the Job is `<name>-migrate-<release id>`. */
+  readonly name: string;
+  /**
+   * Release id in the Job name, e.g. the commit hash.
+   * @default - the first 10 hex digits of a SHA-256 of image and commands, so the same input gives the same name
+   */
+  readonly releaseId?: string;
+  /**
+   * How Helm, Argo CD and kubectl should treat the Job.
+   * @default MigrationDelivery.all()
+   */
+  readonly delivery?: MigrationDelivery;
+  /**
+   * Retries of the Job's pod.
+   * @default 3
+   */
+  readonly backoffLimit?: number;
+  /**
+   * Time after which the Job is failed, however many retries remain. Must
+   * exceed the wait-for-database budget.
+   * @default Duration.minutes(30)
+   */
+  readonly activeDeadline?: Duration;
+  /**
+   * How long a finished Job is kept for `kubectl logs`.
+   * @default Duration.days(1)
+   */
+  readonly ttlAfterFinished?: Duration;
+  /** Service account of the Job's pod. */
+  readonly serviceAccount: kplus.IServiceAccount;
+  /**
+   * Labels of the Job and its pod.
+   * @default {}
+   */
+  readonly labels?: Record<string, string>;
+}
+
+/**
+ * The migration Job: `wait-for-db` init container, then the locked migrate
+ * command. Its name carries a release id, and its annotations make it a Helm
+ * pre-install/pre-upgrade hook and an Argo CD PreSync hook (see
+ * {@link MigrationDelivery}).
+ */
+export class MigrationJob extends Construct {
+  /** The Job (escape hatch). */
+  public readonly job: kplus.Job;
+  /** `<name>-migrate-<release id>`. */
+  public readonly jobName: string;
+  /** The release id used in the name. */
+  public readonly releaseId: string;
+
+  constructor(scope: Construct, id: string, props: MigrationJobProps) {
+    super(scope, id);
+    const backoffLimit = checkInt(this, 'migrationJob.backoffLimit', props.backoffLimit ?? 3, 0, 20);
+    const activeDeadline = props.activeDeadline ?? Duration.minutes(30);
+    const ttl = props.ttlAfterFinished ?? Duration.days(1);
+    const delivery = props.delivery ?? MigrationDelivery.all();
+    if (activeDeadline.toSeconds() <= props.migrations.waitBudget.toSeconds()) {
+      fail(this, 'migrationJob.activeDeadline', `${activeDeadline.toSeconds()}s`,
+        `must exceed the wait-for-database budget (${props.migrations.waitBudget.toSeconds()}s = attempts x interval), or the Job dies while still waiting`);
+    }
+    this.releaseId = props.releaseId !== undefined
+      ? checkDnsLabel(this, 'releaseId', props.releaseId.toLowerCase(), 40)
+      : createHash('sha256').update(JSON.stringify([props.image, props.migrations.waitCommand, props.migrations.migrateCommand])).digest('hex').slice(0, 10);
+    this.jobName = checkDnsLabel(this, 'migrationJob.name', `${props.name}-migrate-${this.releaseId}`, 63);
+
+    this.job = new kplus.Job(this, 'Resource', {
+      metadata: { name: this.jobName, labels: props.labels, annotations: delivery.annotations() },
+      backoffLimit,
+      activeDeadline,
+      ttlAfterFinished: ttl,
+      serviceAccount: props.serviceAccount,
+      automountServiceAccountToken: false,
+      securityContext: restrictedPod(props.user),
+      volumes: props.tmp ? [props.tmp] : undefined,
+      podMetadata: { labels: props.labels },
+    });
+    addPodLabels(this.job, props.env.podLabels);
+    addDatabaseInitContainers(this.job, { ...props, migrate: false });
+    addContainer(this.job, {
+      name: 'migrate',
+      image: props.image,
+      command: props.migrations.migrateCommand,
+      ...props.env.containerProps(),
+    }, { resources: props.resources, user: props.user, tmp: props.tmp });
+  }
+
+  /** The Job's ApiObject, for JSON patches. */
+  public get apiObject(): ApiObject {
+    return ApiObject.of(this.job);
+  }
+}

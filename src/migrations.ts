@@ -1,0 +1,347 @@
+import { Duration } from 'cdk8s';
+
+/** Options shared by every migration framework. */
+export interface MigrationsOptions {
+  /**
+   * How many times the wait-for-database step tries before it gives up.
+   * @default 60
+   */
+  readonly waitAttempts?: number;
+  /**
+   * Pause between two attempts.
+   * @default Duration.seconds(2)
+   */
+  readonly waitInterval?: Duration;
+  /**
+   * Replaces the wait-for-database command (exec form, no shell added).
+   * @default - the framework's own check, retried `waitAttempts` times
+   */
+  readonly waitCommand?: string[];
+  /**
+   * Replaces the migrate command (exec form).
+   * @default - the framework's migrate, under a PostgreSQL advisory lock
+   */
+  readonly migrateCommand?: string[];
+  /**
+   * Key of the PostgreSQL advisory lock that serialises migrators (the Job and
+   * every starting pod). Apps sharing one database must share the key.
+   * @default 7245501
+   */
+  readonly lockKey?: number;
+}
+
+/** Options for {@link Migrations.django}. */
+export interface DjangoMigrationsOptions extends MigrationsOptions {
+  /**
+   * Path of manage.py inside the image (relative to the working directory).
+   * @default 'manage.py'
+   */
+  readonly manageScript?: string;
+}
+
+/** Options for {@link Migrations.alembic}. */
+export interface AlembicMigrationsOptions extends MigrationsOptions {
+  /**
+   * ASGI application served by uvicorn.
+   * @default 'app.main:app'
+   */
+  readonly asgiApp?: string;
+  /**
+   * uvicorn worker processes.
+   * @default 4
+   */
+  readonly workers?: number;
+  /**
+   * alembic.ini path.
+   * @default 'alembic.ini'
+   */
+  readonly configFile?: string;
+}
+
+/** Shell-quotes one word for `sh -c`. */
+export function shQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'"'"'`)}'`;
+}
+
+/**
+ * A POSIX sh loop that runs `check` up to `attempts` times, `intervalSeconds`
+ * apart, and exits 0 on the first success or 1 after the last failure.
+ */
+export function retryLoop(check: string, attempts: number, intervalSeconds: number, what: string): string {
+  return [
+    'i=0',
+    `while [ "$i" -lt ${attempts} ]; do`,
+    `  if ${check}; then echo "${what}: ready after $((i+1)) attempt(s)"; exit 0; fi`,
+    '  i=$((i+1))',
+    `  echo "${what}: not ready (attempt $i/${attempts}); retrying in ${intervalSeconds}s" >&2`,
+    `  sleep ${intervalSeconds}`,
+    'done',
+    `echo "${what}: gave up after ${attempts} attempts" >&2`,
+    'exit 1',
+  ].join('\n');
+}
+
+/**
+ * The migration framework of an application: how to wait for its database,
+ * how to migrate it (serialised by a PostgreSQL advisory lock, released even
+ * on failure), how to tell that migrations are applied, and how to serve it.
+ *
+ * `Migrations.django()` (seed 000) and `Migrations.alembic()` (FastAPI, seed 002).
+ */
+export abstract class Migrations {
+  /** Django: `manage.py check --database default`, `migrate --fake-initial --noinput` with fallback to plain `migrate`. */
+  public static django(options: DjangoMigrationsOptions = {}): Migrations {
+    return new DjangoMigrations(options);
+  }
+
+  /** FastAPI/SQLAlchemy: `alembic upgrade head`, served by uvicorn (4 workers by default). */
+  public static alembic(options: AlembicMigrationsOptions = {}): Migrations {
+    return new AlembicMigrations(options);
+  }
+
+  /** 'django' or 'alembic'. */
+  public abstract readonly framework: string;
+  /** Tries of the wait step. */
+  public readonly waitAttempts: number;
+  /** Pause between tries. */
+  public readonly waitInterval: Duration;
+  /** Advisory lock key. */
+  public readonly lockKey: number;
+
+  protected constructor(protected readonly options: MigrationsOptions) {
+    this.waitAttempts = options.waitAttempts ?? 60;
+    this.waitInterval = options.waitInterval ?? Duration.seconds(2);
+    this.lockKey = options.lockKey ?? 7245501;
+  }
+
+  /** Worst-case time the wait step takes before giving up. */
+  public get waitBudget(): Duration {
+    return Duration.seconds(this.waitAttempts * this.waitInterval.toSeconds());
+  }
+
+  /** Command of the wait-for-database init container. */
+  public get waitCommand(): string[] {
+    return this.options.waitCommand
+      ?? ['sh', '-c', retryLoop(this.databaseCheck(), this.waitAttempts, this.waitInterval.toSeconds(), 'wait-for-db')];
+  }
+
+  /** Command of the migrate init container and of the migration Job. */
+  public get migrateCommand(): string[] {
+    return this.options.migrateCommand ?? this.defaultMigrateCommand();
+  }
+
+  /**
+   * Command of an init container that waits until every migration is applied
+   * (used by Celery worker and beat, which must not start on an old schema).
+   */
+  public waitForMigrationsCommand(attempts: number, interval: Duration): string[] {
+    return ['sh', '-c', retryLoop(this.migrationsAppliedCheck(), attempts, interval.toSeconds(), 'wait-for-migrations')];
+  }
+
+  /** The server command, or undefined to keep the image's own CMD. */
+  public abstract serverCommand(port: number): string[] | undefined;
+
+  /** A shell condition that succeeds when the database accepts connections. */
+  protected abstract databaseCheck(): string;
+  /** A shell condition that succeeds when no migration is pending. */
+  protected abstract migrationsAppliedCheck(): string;
+  /** The locked migrate command. */
+  protected abstract defaultMigrateCommand(): string[];
+}
+
+class DjangoMigrations extends Migrations {
+  public readonly framework = 'django';
+  private readonly manage: string;
+
+  constructor(options: DjangoMigrationsOptions) {
+    super(options);
+    this.manage = options.manageScript ?? 'manage.py';
+  }
+
+  public serverCommand(): string[] | undefined {
+    return undefined;
+  }
+
+  protected databaseCheck(): string {
+    return `python ${shQuote(this.manage)} check --database default`;
+  }
+
+  protected migrationsAppliedCheck(): string {
+    return `python ${shQuote(this.manage)} migrate --check --noinput >/dev/null`;
+  }
+
+  protected defaultMigrateCommand(): string[] {
+    // Runs inside `manage.py shell` so settings load exactly as for the app.
+    // The session-level advisory lock serialises the Job and every starting
+    // pod; `finally` releases it on failure, and PostgreSQL releases it anyway
+    // when the connection closes (pod killed mid-migration).
+    const script = [
+      'import sys',
+      'from django.core.management import call_command',
+      'from django.db import connection',
+      `LOCK = ${this.lockKey}`,
+      'cur = connection.cursor()',
+      'print("migrate: waiting for advisory lock %d" % LOCK, flush=True)',
+      'cur.execute("SELECT pg_advisory_lock(%s)", [LOCK])',
+      'try:',
+      '    try:',
+      '        call_command("migrate", fake_initial=True, interactive=False)',
+      '    except Exception as exc:',
+      '        print("migrate --fake-initial failed (%s); falling back to plain migrate" % exc, file=sys.stderr, flush=True)',
+      '        call_command("migrate", interactive=False)',
+      'finally:',
+      '    connection.cursor().execute("SELECT pg_advisory_unlock(%s)", [LOCK])',
+      '    print("migrate: lock released", flush=True)',
+    ].join('\n');
+    return ['python', this.manage, 'shell', '--command', script];
+  }
+}
+
+class AlembicMigrations extends Migrations {
+  public readonly framework = 'alembic';
+  private readonly asgiApp: string;
+  private readonly workers: number;
+  private readonly configFile: string;
+
+  constructor(options: AlembicMigrationsOptions) {
+    super(options);
+    this.asgiApp = options.asgiApp ?? 'app.main:app';
+    this.workers = options.workers ?? 4;
+    this.configFile = options.configFile ?? 'alembic.ini';
+  }
+
+  public serverCommand(port: number): string[] {
+    return ['uvicorn', this.asgiApp, '--host', '0.0.0.0', '--port', String(port), '--workers', String(this.workers)];
+  }
+
+  protected databaseCheck(): string {
+    return `alembic -c ${shQuote(this.configFile)} current >/dev/null`;
+  }
+
+  protected migrationsAppliedCheck(): string {
+    const c = shQuote(this.configFile);
+    return `[ "$(alembic -c ${c} current 2>/dev/null | cut -d' ' -f1 | sort)" = "$(alembic -c ${c} heads | cut -d' ' -f1 | sort)" ]`;
+  }
+
+  protected defaultMigrateCommand(): string[] {
+    // The lock is taken on its own synchronous connection (the app may use an
+    // async driver such as asyncpg in DATABASE_URL); alembic migrates on its own.
+    const script = [
+      'import os, re, sys',
+      'from alembic import command',
+      'from alembic.config import Config',
+      'from sqlalchemy import create_engine, text',
+      `LOCK = ${this.lockKey}`,
+      'url = os.environ.get("DATABASE_URL") or "postgresql://%s:%s@%s:%s/%s" % tuple(os.environ[k] for k in ("DB_USER", "DB_PASSWORD", "DB_HOST", "DB_PORT", "DB_NAME"))',
+      'url = re.sub(r"^postgres(ql)?(\\+\\w+)?://", "postgresql://", url)',
+      'conn = create_engine(url, isolation_level="AUTOCOMMIT").connect()',
+      'print("migrate: waiting for advisory lock %d" % LOCK, flush=True)',
+      'conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": LOCK})',
+      'try:',
+      `    command.upgrade(Config(${JSON.stringify(this.configFile)}), "head")`,
+      'finally:',
+      '    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK})',
+      '    conn.close()',
+      '    print("migrate: lock released", flush=True)',
+    ].join('\n');
+    return ['python', '-c', script];
+  }
+}
+
+/** Helm hook phases a migration Job can run in. */
+export enum HelmHook {
+  PRE_INSTALL = 'pre-install',
+  PRE_UPGRADE = 'pre-upgrade',
+  POST_INSTALL = 'post-install',
+  POST_UPGRADE = 'post-upgrade',
+}
+
+/** Argo CD hook phases. */
+export enum ArgoCdHook {
+  PRE_SYNC = 'PreSync',
+  SYNC = 'Sync',
+  POST_SYNC = 'PostSync',
+}
+
+/** Options for {@link MigrationDelivery}. */
+export interface MigrationDeliveryOptions {
+  /**
+   * Helm hook phases.
+   * @default [HelmHook.PRE_INSTALL, HelmHook.PRE_UPGRADE]
+   */
+  readonly helmHooks?: HelmHook[];
+  /**
+   * `helm.sh/hook-weight`.
+   * @default 0
+   */
+  readonly hookWeight?: number;
+  /**
+   * Argo CD hook phase. Argo CD maps both Helm pre-install and pre-upgrade to
+   * PreSync; use SYNC (with a sync wave after the database) when the database
+   * is deployed in the same sync, or PreSync would run before it exists.
+   * @default ArgoCdHook.PRE_SYNC
+   */
+  readonly argoCdHook?: ArgoCdHook;
+  /**
+   * `argocd.argoproj.io/sync-wave`.
+   * @default 0
+   */
+  readonly syncWave?: number;
+}
+
+/**
+ * How a delivery tool should treat the migration Job.
+ *
+ * | tool | honours |
+ * |------|---------|
+ * | `kubectl apply` | the unique name: a new release id is a new Job; the same id is a no-op |
+ * | Helm | `helm.sh/hook*` annotations |
+ * | Argo CD | `argocd.argoproj.io/hook*` and `sync-wave` (it ignores Helm hooks when its own are present) |
+ *
+ * `MigrationDelivery.all()` (the default) carries all three, which is safe
+ * together: each tool reads only its own annotations, and the name is unique
+ * per release in every case.
+ */
+export class MigrationDelivery {
+  /** Helm hook + Argo CD hook + unique name. */
+  public static all(options: MigrationDeliveryOptions = {}): MigrationDelivery {
+    return new MigrationDelivery(true, true, options);
+  }
+
+  /** Helm hook annotations only (and the unique name). */
+  public static helm(options: MigrationDeliveryOptions = {}): MigrationDelivery {
+    return new MigrationDelivery(true, false, options);
+  }
+
+  /** Argo CD hook and sync wave only (and the unique name). */
+  public static argoCd(options: MigrationDeliveryOptions = {}): MigrationDelivery {
+    return new MigrationDelivery(false, true, options);
+  }
+
+  /** A plain, uniquely named Job for `kubectl apply`. */
+  public static plain(): MigrationDelivery {
+    return new MigrationDelivery(false, false, {});
+  }
+
+  private constructor(
+    public readonly helm: boolean,
+    public readonly argoCd: boolean,
+    public readonly options: MigrationDeliveryOptions,
+  ) {}
+
+  /** The annotations to put on the Job. */
+  public annotations(): Record<string, string> {
+    const a: Record<string, string> = {};
+    if (this.helm) {
+      a['helm.sh/hook'] = (this.options.helmHooks ?? [HelmHook.PRE_INSTALL, HelmHook.PRE_UPGRADE]).join(',');
+      a['helm.sh/hook-weight'] = String(this.options.hookWeight ?? 0);
+      a['helm.sh/hook-delete-policy'] = 'before-hook-creation';
+    }
+    if (this.argoCd) {
+      a['argocd.argoproj.io/hook'] = this.options.argoCdHook ?? ArgoCdHook.PRE_SYNC;
+      a['argocd.argoproj.io/hook-delete-policy'] = 'BeforeHookCreation';
+      a['argocd.argoproj.io/sync-wave'] = String(this.options.syncWave ?? 0);
+    }
+    return a;
+  }
+}

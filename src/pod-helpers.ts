@@ -1,0 +1,64 @@
+import { ApiObject, JsonPatch } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { ComputeResources, patchResources } from './resources';
+import { restrictedContainer } from './security';
+
+/** JSON pointer of the pod spec inside a workload's manifest. */
+export function podSpecPath(workload: kplus.AbstractPod): string {
+  return workload instanceof kplus.CronJob ? '/spec/jobTemplate/spec/template/spec' : '/spec/template/spec';
+}
+
+/** Options for {@link addContainer}. */
+export interface AddContainerOptions {
+  /** Exact requests and limits. */
+  readonly resources: ComputeResources;
+  /** Add as an init container. */
+  readonly init?: boolean;
+  /** UID to run as. */
+  readonly user?: number;
+  /** Read-only root filesystem. */
+  readonly readOnlyRootFilesystem?: boolean;
+  /** An emptyDir for /tmp (needed with a read-only root filesystem). */
+  readonly tmp?: kplus.Volume;
+}
+
+/**
+ * Adds a container with the restricted security context and exact resource
+ * quantities (written by JSON patch so `1Gi` stays `1Gi`).
+ */
+export function addContainer(workload: kplus.AbstractPod, props: kplus.ContainerProps, options: AddContainerOptions): kplus.Container {
+  const base = podSpecPath(workload);
+  const list = options.init ? 'initContainers' : 'containers';
+  const index = options.init ? workload.initContainers.length : workload.containers.length;
+  const full: kplus.ContainerProps = {
+    securityContext: restrictedContainer(options.user, options.readOnlyRootFilesystem ?? true),
+    ...props,
+    resources: {},
+  };
+  const c = options.init ? workload.addInitContainer(full) : workload.addContainer(full);
+  if (options.tmp) c.mount('/tmp', options.tmp);
+  patchResources(ApiObject.of(workload), `${base}/${list}/${index}`, options.resources);
+  return c;
+}
+
+/** Adds labels to the pod template of a workload. */
+export function addPodLabels(workload: kplus.AbstractPod, labels: Record<string, string>): void {
+  for (const [k, v] of Object.entries(labels)) workload.podMetadata.addLabel(k, v);
+}
+
+/** Replaces the pod template's `enableServiceLinks` (Django reads `<SVC>_PORT` vars otherwise). */
+export function disableServiceLinks(workload: kplus.AbstractPod): void {
+  ApiObject.of(workload).addJsonPatch(JsonPatch.add(`${podSpecPath(workload)}/enableServiceLinks`, false));
+}
+
+/** Standard `app.kubernetes.io/*` labels. */
+export function standardLabels(name: string, component: string, partOf: string, version?: string): Record<string, string> {
+  const l: Record<string, string> = {
+    'app.kubernetes.io/name': name,
+    'app.kubernetes.io/component': component,
+    'app.kubernetes.io/part-of': partOf,
+    'app.kubernetes.io/managed-by': 'cdk8s',
+  };
+  if (version) l['app.kubernetes.io/version'] = version;
+  return l;
+}
