@@ -11,6 +11,7 @@ import { addContainer, addPodLabels, standardLabels } from './pod-helpers';
 import { checkResources, ComputeResources, parseBytes, quantity, resources } from './resources';
 import { DEFAULT_USER, restrictedPod } from './security';
 import { checkDnsLabel, checkDnsSubdomain, checkHostname, checkImage, checkInt, checkPort, fail } from './validate';
+import { dnsEgressRule, INGRESS_NGINX, peerOf, PROMETHEUS, tcpPorts, TrafficSource } from './network-policies';
 import { checkProbeBudget, ErpApiProbes, httpProbes } from './probes';
 
 export { VpaMode };
@@ -84,6 +85,20 @@ export interface ErpApiMetrics {
   readonly interval?: Duration;
 }
 
+/** Network isolation of the app's pods (API, migration Job, Celery). */
+export interface ErpApiNetworkPolicy {
+  /** Who may send HTTP traffic to the API. @default [INGRESS_NGINX] */
+  readonly ingressFrom?: TrafficSource[];
+  /** Who may scrape the metrics port. @default [PROMETHEUS] */
+  readonly metricsFrom?: TrafficSource[];
+  /**
+   * TCP ports the app's pods may open to any destination, besides cluster
+   * DNS: PostgreSQL and Redis by default; add 443 for outbound HTTPS.
+   * @default [5432, 6379] (plus the database's port)
+   */
+  readonly egressPorts?: number[];
+}
+
 /** Properties of {@link ErpApi}. */
 export interface ErpApiProps {
   /** Application image, pinned to a tag (`latest` is refused unless `allowLatestImage`). */
@@ -134,6 +149,8 @@ export interface ErpApiProps {
   readonly metrics?: ErpApiMetrics | false;
   /** Rollout that makes no progress for this long is marked failed. @default Duration.minutes(10) */
   readonly progressDeadline?: Duration;
+  /** NetworkPolicies for the app's pods; `false` for none. @default - HTTP from ingress-nginx, metrics from Prometheus, egress DNS + 5432 + 6379 */
+  readonly networkPolicy?: ErpApiNetworkPolicy | false;
   /** Labels added to every object. @default {} */
   readonly labels?: Record<string, string>;
 }
@@ -164,6 +181,8 @@ export class ErpApi extends Construct {
   public readonly ingress?: kplus.Ingress;
   /** The ServiceMonitor, if any. */
   public readonly serviceMonitor?: ServiceMonitor;
+  /** NetworkPolicies (ingress to the API, egress of every app pod). */
+  public readonly networkPolicies: kplus.k8s.KubeNetworkPolicy[] = [];
   /** The PodDisruptionBudget, if any. */
   public readonly pdb?: kplus.k8s.KubePodDisruptionBudget;
   /** Image, name, framework: what CeleryPair reuses. */
@@ -333,6 +352,10 @@ export class ErpApi extends Construct {
       this.ingress = this.addIngress(props.ingress, labels);
     }
 
+    if (props.networkPolicy !== false) {
+      this.addNetworkPolicies(props.networkPolicy ?? {}, port, metrics?.port, props.database?.connection.port, labels);
+    }
+
     if (metrics) {
       this.serviceMonitor = new ServiceMonitor(this, 'ServiceMonitor', {
         metadata: { name: this.name, labels },
@@ -342,6 +365,33 @@ export class ErpApi extends Construct {
         },
       });
     }
+  }
+
+  private addNetworkPolicies(np: ErpApiNetworkPolicy, port: number, metricsPort: number | undefined, dbPort: number | undefined, labels: Record<string, string>): void {
+    const ingress: kplus.k8s.NetworkPolicyIngressRule[] = [{
+      from: (np.ingressFrom ?? [INGRESS_NGINX]).map((s, i) => peerOf(s, this, `networkPolicy.ingressFrom[${i}]`)),
+      ports: tcpPorts(this, 'port', [port]),
+    }];
+    if (metricsPort !== undefined) {
+      ingress.push({
+        from: (np.metricsFrom ?? [PROMETHEUS]).map((s, i) => peerOf(s, this, `networkPolicy.metricsFrom[${i}]`)),
+        ports: tcpPorts(this, 'metrics.port', [metricsPort]),
+      });
+    }
+    this.networkPolicies.push(new kplus.k8s.KubeNetworkPolicy(this, 'IngressPolicy', {
+      metadata: { name: `${this.name}-ingress`, labels },
+      spec: { podSelector: { matchLabels: this.deployment.matchLabels }, policyTypes: ['Ingress'], ingress },
+    }));
+    const egressPorts = [...new Set([...(np.egressPorts ?? [5432, 6379]), ...(dbPort ? [dbPort] : [])])];
+    this.networkPolicies.push(new kplus.k8s.KubeNetworkPolicy(this, 'EgressPolicy', {
+      metadata: { name: `${this.name}-egress`, labels },
+      spec: {
+        // every pod of the app: API, migration Job, Celery worker and beat
+        podSelector: { matchLabels: { 'app.kubernetes.io/name': this.name, 'app.kubernetes.io/part-of': 'erp' } },
+        policyTypes: ['Egress'],
+        egress: [dnsEgressRule(), { ports: tcpPorts(this, 'networkPolicy.egressPorts', egressPorts) }],
+      },
+    }));
   }
 
   private addIngress(opts: ErpApiIngress, labels: Record<string, string>): kplus.Ingress {

@@ -8,3 +8,5 @@ export * from './migration-job';
 export * from './probes';
 export * from './erp-api';
 export * from './celery-pair';
+export * from './network-policies';
+export * from './erp-operations';

@@ -1,0 +1,52 @@
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { checkDnsLabel, checkPort } from './validate';
+
+/** Where ingress traffic may come from: a namespace (by name) and optionally pods in it. */
+export interface TrafficSource {
+  /** Namespace name (matched on `kubernetes.io/metadata.name`). */
+  readonly namespace: string;
+  /** Pod labels inside that namespace. @default - every pod of the namespace */
+  readonly podLabels?: Record<string, string>;
+}
+
+/** The ingress-nginx controller, the default source of HTTP traffic. */
+export const INGRESS_NGINX: TrafficSource = { namespace: 'ingress-nginx', podLabels: { 'app.kubernetes.io/name': 'ingress-nginx' } };
+
+/** Prometheus (kube-prometheus-stack in `monitoring`), the default scraper. */
+export const PROMETHEUS: TrafficSource = { namespace: 'monitoring', podLabels: { 'app.kubernetes.io/name': 'prometheus' } };
+
+const DNS_PORTS = [{ protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) }, { protocol: 'TCP', port: k8s.IntOrString.fromNumber(53) }];
+
+/** Egress rule that admits cluster DNS (kube-dns / CoreDNS in kube-system). */
+export function dnsEgressRule(): k8s.NetworkPolicyEgressRule {
+  return {
+    to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+    ports: DNS_PORTS,
+  };
+}
+
+/** A NetworkPolicy peer for a traffic source. */
+export function peerOf(source: TrafficSource, scope: Construct, field: string): k8s.NetworkPolicyPeer {
+  checkDnsLabel(scope, `${field}.namespace`, source.namespace);
+  return {
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': source.namespace } },
+    podSelector: source.podLabels ? { matchLabels: source.podLabels } : undefined,
+  };
+}
+
+/** TCP ports as NetworkPolicy ports. */
+export function tcpPorts(scope: Construct, field: string, ports: number[]): k8s.NetworkPolicyPort[] {
+  return ports.map((p, i) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(checkPort(scope, `${field}[${i}]`, p)) }));
+}
+
+/**
+ * The namespace's default-deny policy: every pod is isolated for ingress and
+ * egress until a policy allows something.
+ */
+export function defaultDeny(scope: Construct, id: string, namespace?: string): k8s.KubeNetworkPolicy {
+  return new k8s.KubeNetworkPolicy(scope, id, {
+    metadata: { name: 'default-deny-all', namespace },
+    spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+  });
+}
