@@ -1,6 +1,7 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { DatabaseConnection } from './database';
+import type { RedisConnection } from './redis';
 import { checkDnsSubdomain, checkEnvName, fail } from './validate';
 
 /** Options for {@link AppEnv}. */
@@ -19,6 +20,12 @@ export interface AppEnvOptions {
    * @default - the connection comes from `secretName` alone
    */
   readonly database?: DatabaseConnection;
+  /**
+   * A Redis for the Celery broker and the cache: adds REDIS_URL and
+   * CELERY_BROKER_URL, and the Redis client labels.
+   * @default - none
+   */
+  readonly redis?: RedisConnection;
   /**
    * Plain (non-secret) variables, e.g. DJANGO_SETTINGS_MODULE.
    * @default {}
@@ -48,6 +55,12 @@ export class AppEnv extends Construct {
     this.secretName = checkDnsSubdomain(scope, 'envSecretName', options.secretName ?? 'erp-api-env');
     this.database = options.database;
     this.plain = { ...(options.env ?? {}) };
+    if (options.redis) {
+      for (const k of ['REDIS_URL', 'CELERY_BROKER_URL']) {
+        if (this.plain[k] !== undefined) fail(scope, `env.${k}`, this.plain[k], "is set from 'redis'; remove it from 'env' or drop 'redis'");
+        this.plain[k] = options.redis.url;
+      }
+    }
     for (const name of Object.keys(this.plain)) {
       checkEnvName(scope, `env.${name}`, name);
       if (typeof this.plain[name] !== 'string') fail(scope, `env.${name}`, this.plain[name], 'must be a string (quote numbers and booleans, e.g. "False")');
@@ -55,7 +68,7 @@ export class AppEnv extends Construct {
         fail(scope, `env.${name}`, this.plain[name], "is set from 'database'; remove it from 'env' or drop 'database'");
       }
     }
-    this.podLabels = { ...(options.database?.clientLabels ?? {}) };
+    this.podLabels = { ...(options.database?.clientLabels ?? {}), ...(options.redis?.clientLabels ?? {}) };
     this.secret = kplus.Secret.fromSecretName(this, 'EnvSecret', this.secretName);
     if (this.database) {
       this.dbSecret = kplus.Secret.fromSecretName(this, 'DatabaseSecret', this.database.secretName);

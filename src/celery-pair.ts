@@ -68,6 +68,8 @@ export class CeleryPair extends Construct {
   public readonly worker: kplus.Deployment;
   /** The beat Deployment. */
   public readonly beat: kplus.Deployment;
+  /** PodDisruptionBudget of the worker (when it runs more than one replica). */
+  public readonly workerPdb?: kplus.k8s.KubePodDisruptionBudget;
 
   constructor(scope: Construct, id: string, props: CeleryPairProps) {
     super(scope, id);
@@ -145,6 +147,13 @@ export class CeleryPair extends Construct {
       liveness: kplus.Probe.fromCommand(ping, { initialDelaySeconds: Duration.seconds(30), periodSeconds: Duration.seconds(60), timeoutSeconds: Duration.seconds(20), failureThreshold: 3 }),
       readiness: kplus.Probe.fromCommand(ping, { initialDelaySeconds: Duration.seconds(15), periodSeconds: Duration.seconds(30), timeoutSeconds: Duration.seconds(20), failureThreshold: 3 }),
     }, { resources: workerResources, user: api.user, tmp: worker.tmp });
+
+    if (workerReplicas > 1) {
+      this.workerPdb = new kplus.k8s.KubePodDisruptionBudget(this, 'WorkerPdb', {
+        metadata: { name: `${api.name}-celery-worker`, labels: standardLabels(api.name, 'celery-worker', 'erp') },
+        spec: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: this.worker.matchLabels } },
+      });
+    }
 
     const beat = make('Beat', 'celery-beat', 1, kplus.DeploymentStrategy.recreate(), { 'erp-k8s.io/singleton': 'true' });
     this.beat = beat.d;

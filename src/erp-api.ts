@@ -5,6 +5,7 @@ import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com'
 import { VerticalPodAutoscaler, VerticalPodAutoscalerSpecUpdatePolicyUpdateMode as VpaMode } from '../imports/vpa-autoscaling.k8s.io';
 import { AppEnv } from './app-env';
 import { IDatabase } from './database';
+import type { IRedis } from './redis';
 import { addDatabaseInitContainers, MigrationJob } from './migration-job';
 import { MigrationDelivery, Migrations } from './migrations';
 import { addContainer, addPodLabels, standardLabels } from './pod-helpers';
@@ -111,6 +112,8 @@ export interface ErpApiProps {
   readonly envSecretName?: string;
   /** Database to connect to (adds DB_* variables and its client labels). @default - connection from `envSecretName` only */
   readonly database?: IDatabase;
+  /** Redis (Celery broker, cache): adds REDIS_URL, CELERY_BROKER_URL and its client labels. @default - none */
+  readonly redis?: IRedis;
   /** Plain environment variables, the same in every container. @default {} */
   readonly env?: Record<string, string>;
   /** Framework. @default Migrations.django() */
@@ -222,7 +225,7 @@ export class ErpApi extends Construct {
     const probes = httpProbes(this, props.probes);
     const labels = { ...standardLabels(this.name, 'api', 'erp'), ...(props.labels ?? {}) };
 
-    this.appEnv = new AppEnv(this, 'Env', { secretName: props.envSecretName, database: props.database?.connection, env: props.env });
+    this.appEnv = new AppEnv(this, 'Env', { secretName: props.envSecretName, database: props.database?.connection, redis: props.redis?.connection, env: props.env });
     this.serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
       metadata: { name: this.name, labels },
       automountToken: false,

@@ -73,6 +73,7 @@ export function retryLoop(check: string, attempts: number, intervalSeconds: numb
     `while [ "$i" -lt ${attempts} ]; do`,
     `  if ${check}; then echo "${what}: ready after $((i+1)) attempt(s)"; exit 0; fi`,
     '  i=$((i+1))',
+    `  [ "$i" -lt ${attempts} ] || break`,
     `  echo "${what}: not ready (attempt $i/${attempts}); retrying in ${intervalSeconds}s" >&2`,
     `  sleep ${intervalSeconds}`,
     'done',
@@ -163,7 +164,11 @@ class DjangoMigrations extends Migrations {
   }
 
   protected databaseCheck(): string {
-    return `python ${shQuote(this.manage)} check --database default`;
+    // `check --database default` (the seed's) validates the settings, but on
+    // PostgreSQL it does not necessarily open a connection (Django >= 4.1 runs
+    // no query at all): ensure_connection() proves the server answers.
+    const m = shQuote(this.manage);
+    return `python ${m} check --database default >/dev/null && python ${m} shell --command ${shQuote('from django.db import connection; connection.ensure_connection()')}`;
   }
 
   protected migrationsAppliedCheck(): string {

@@ -72,6 +72,16 @@ describe('CeleryPair defaults', () => {
   });
 });
 
+describe('CeleryPair worker PDB', () => {
+  test('one worker: no PDB; two: a PDB selecting the worker pods', () => {
+    expect(all(synthPair(), 'PodDisruptionBudget').map((p) => p.metadata.name)).toEqual(['erp-api']);
+    const objs = synthPair({ worker: { replicas: 2 } });
+    const pdb = one(objs, 'PodDisruptionBudget', 'erp-api-celery-worker');
+    expect(pdb.spec.selector.matchLabels).toEqual(one(objs, 'Deployment', 'erp-api-celery-worker').spec.selector.matchLabels);
+    expect(pdb.spec.maxUnavailable).toBe(1);
+  });
+});
+
 describe('CeleryPair validation', () => {
   test.each<[string, Partial<CeleryPairProps>, RegExp]>([
     ['beat replicas 2', { beat: { replicas: 2 } }, /test\/Celery: 'beat.replicas' \(2\) must be 1: Celery beat is a singleton/],

@@ -29,7 +29,7 @@ describe('ErpOperations', () => {
   });
 
   test('maintenance CronJobs: daily health and integrity, monthly cleanup as a dry run', () => {
-    const crons = Object.fromEntries(all(objs, 'CronJob').map((c) => [c.metadata.name, c]));
+    const crons: Record<string, Manifest> = Object.fromEntries(all(objs, 'CronJob').map((c) => [c.metadata.name, c]));
     expect(crons['erp-api-health-check'].spec.schedule).toBe('0 6 * * *');
     expect(crons['erp-api-data-integrity'].spec.schedule).toBe('30 6 * * *');
     expect(crons['erp-api-cleanup'].spec.schedule).toBe('0 3 1 * *');

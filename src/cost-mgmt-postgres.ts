@@ -1,0 +1,287 @@
+import { createHash } from 'crypto';
+import { ApiObject, Duration, JsonPatch } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { checkHost, DatabaseConnection, IDatabase } from './database';
+import { PostgresBackup, PostgresBackupOptions } from './postgres-backup';
+import { DEFAULT_KUBECTL_IMAGE, PostgresCredentials } from './postgres-credentials';
+import {
+  checkExtensionName, checkObjectName, postgresConfig, PostgresDatabaseSpec, postgresInitSql,
+  postgresPreStartScript, postgresStartScript, PRELOAD_EXTENSIONS,
+} from './postgres-sql';
+import { addContainer, standardLabels } from './pod-helpers';
+import { checkClientLabels } from './redis';
+import { checkResources, ComputeResources, parseBytes, quantity, resources } from './resources';
+import { restrictedPod } from './security';
+import { checkDnsSubdomain, checkImage, checkPort, checkSqlIdentifier, checkUnique, fail } from './validate';
+
+/** Properties of {@link CostMgmtPostgres}. */
+export interface CostMgmtPostgresProps {
+  /**
+   * Run PostgreSQL in the cluster. `false`: use an external server (`host`);
+   * only the connection (and the backup CronJob) is produced.
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * Host of the external server; only with `enabled: false`.
+   * @default - none: required when `enabled` is false
+   */
+  readonly host?: string;
+  /** TCP port. @default 5432 */
+  readonly port?: number;
+  /** Application database (POSTGRESQL_DATABASE). @default 'koku' */
+  readonly databaseName?: string;
+  /** Application user (POSTGRESQL_USER). @default 'koku' */
+  readonly username?: string;
+  /**
+   * A Secret you created with the keys `database`, `username`, `password`
+   * (its database and username must match `databaseName` and `username`).
+   * @default - in-cluster: `postgres-credentials`, generated in the cluster; external: `postgres-credentials`, created by you
+   */
+  readonly existingSecret?: string;
+  /** Server image, pinned. @default 'quay.io/sclorg/postgresql-13-c9s:c9s' */
+  readonly image?: string;
+  /** Size of the data volume (`postgresql-data`). @default '20Gi' */
+  readonly storageSize?: string;
+  /** Storage class of the data volume. @default - the cluster's default storage class */
+  readonly storageClassName?: string;
+  /** Requests and limits of the server. @default 500m/1Gi requests, 2/2Gi limits */
+  readonly resources?: ComputeResources;
+  /** Extensions created in the application database. @default ['pg_stat_statements'] */
+  readonly extensions?: string[];
+  /** LOGIN roles, each with a generated password in Secret `postgres-<role>-credentials`. @default ['hive'] */
+  readonly roles?: string[];
+  /** Databases and their owners. @default [{ name: 'hive', owner: 'hive' }] */
+  readonly databases?: PostgresDatabaseSpec[];
+  /** `shared_preload_libraries`. @default - the extensions that need preloading (pg_stat_statements, pg_cron, pgaudit, timescaledb) */
+  readonly sharedPreloadLibraries?: string[];
+  /** Longest first start (initdb, crash recovery) before the kubelet restarts the server. @default Duration.minutes(10) */
+  readonly startupTimeout?: Duration;
+  /** kubectl image of the credentials Job. @default DEFAULT_KUBECTL_IMAGE */
+  readonly credentialsImage?: string;
+  /** Requests and limits of the credentials Job. @default 50m/64Mi requests, 200m/128Mi limits */
+  readonly credentialsResources?: ComputeResources;
+  /** pg_dump CronJob; `false` for none. @default - daily at 02:00 UTC, 7 days, PVC `postgres-backups` 20Gi */
+  readonly backup?: PostgresBackupOptions | false;
+  /** Labels that make a pod a client of this database. @default { 'erp-k8s.io/postgres-client': 'true' } */
+  readonly clientLabels?: Record<string, string>;
+  /** NetworkPolicies: clients only to 5432; egress for the Jobs. @default true */
+  readonly networkPolicy?: boolean;
+}
+
+const NAME = 'postgres';
+const PORT_NAME = 'postgresql';
+const USER = 26; // the sclorg image's postgres UID/GID
+const DATA_DIR = '/var/lib/postgresql/data';
+const APP_SRC = '/opt/app-root/src';
+const ROLE_SECRETS_DIR = '/etc/postgresql-roles';
+/** The default server image (seed 001), pinned to the c9s stream tag. */
+export const DEFAULT_POSTGRES_IMAGE = 'quay.io/sclorg/postgresql-13-c9s:c9s';
+const SERVER_ONLY = ['image', 'storageSize', 'storageClassName', 'resources', 'extensions', 'roles', 'databases',
+  'sharedPreloadLibraries', 'startupTimeout', 'credentialsImage', 'credentialsResources'] as const;
+
+/**
+ * PostgreSQL apart from the application (seed 001): StatefulSet `postgres`,
+ * Service `postgres`, data in `postgresql-data-postgres-0` (retained), the
+ * password generated in the cluster (Secret `postgres-credentials`, never in
+ * dist/), idempotent initialization (extensions, roles, databases) before
+ * the server takes TCP connections, backups, and a NetworkPolicy admitting
+ * only client pods. With `enabled: false` it describes an external server the
+ * same way, so the application code does not change.
+ */
+export class CostMgmtPostgres extends Construct implements IDatabase {
+  /** What ErpApi and CeleryPair connect to. */
+  public readonly connection: DatabaseConnection;
+  /** Secret with database, username, password. */
+  public readonly secretName: string;
+  /** Secret of each role (keys username, password). */
+  public readonly roleSecretNames: Record<string, string> = {};
+  /** The StatefulSet (id 'Resource'); undefined when external. */
+  public readonly statefulSet?: kplus.StatefulSet;
+  /** Service `postgres`; undefined when external. */
+  public readonly service?: kplus.Service;
+  /** Config, pre-start and start hooks and the init SQL; undefined when external. */
+  public readonly configMap?: kplus.ConfigMap;
+  /** The credentials Job and its RBAC; undefined when nothing is generated. */
+  public readonly credentials?: PostgresCredentials;
+  /** The backups; undefined with `backup: false`. */
+  public readonly backup?: PostgresBackup;
+  /** The NetworkPolicy admitting clients to the server. */
+  public readonly networkPolicy?: kplus.k8s.KubeNetworkPolicy;
+  /** The initialization SQL the server runs at every start. */
+  public readonly initSql?: string;
+
+  constructor(scope: Construct, id: string, props: CostMgmtPostgresProps = {}) {
+    super(scope, id);
+    const enabled = props.enabled ?? true;
+    const port = checkPort(this, 'port', props.port ?? 5432);
+    const databaseName = checkSqlIdentifier(this, 'databaseName', props.databaseName ?? 'koku');
+    const username = checkSqlIdentifier(this, 'username', props.username ?? 'koku');
+    const clientLabels = checkClientLabels(this, props.clientLabels ?? { 'erp-k8s.io/postgres-client': 'true' });
+    this.secretName = checkDnsSubdomain(this, 'existingSecret', props.existingSecret ?? 'postgres-credentials');
+    const networkPolicy = props.networkPolicy ?? true;
+
+    if (!enabled) {
+      for (const f of SERVER_ONLY) {
+        if (props[f] !== undefined) fail(this, f, props[f], "only applies to the in-cluster server; remove it or set 'enabled' to true");
+      }
+      if (props.host === undefined) fail(this, 'host', undefined, "is required when 'enabled' is false (the external server's host name, e.g. 'db.example.com')");
+      this.connection = { host: checkHost(this, 'host', props.host), port, databaseName, secretName: this.secretName, clientLabels };
+    } else {
+      if (props.host !== undefined) fail(this, 'host', props.host, `only applies with 'enabled: false'; the in-cluster server is reached as '${NAME}'`);
+      this.connection = { host: NAME, port, databaseName, secretName: this.secretName, clientLabels };
+
+      const image = checkImage(this, 'image', props.image ?? DEFAULT_POSTGRES_IMAGE);
+      const storageSize = props.storageSize ?? '20Gi';
+      parseBytes(this, 'storageSize', storageSize);
+      const storageClassName = props.storageClassName === undefined ? undefined : checkDnsSubdomain(this, 'storageClassName', props.storageClassName);
+      const r = checkResources(this, 'resources', props.resources ?? resources('500m', '1Gi', '2', '2Gi'));
+      const extensions = (props.extensions ?? ['pg_stat_statements']).map((e, i) => checkExtensionName(this, `extensions[${i}]`, e));
+      checkUnique(this, 'extensions', extensions);
+      const roles = (props.roles ?? ['hive']).map((x, i) => checkObjectName(this, `roles[${i}]`, x));
+      checkUnique(this, 'roles', roles);
+      if (roles.includes(username)) fail(this, 'roles', username, `must not contain the application user '${username}' (the image creates it)`);
+      const databases = props.databases ?? [{ name: 'hive', owner: 'hive' }];
+      databases.forEach((d, i) => {
+        checkObjectName(this, `databases[${i}].name`, d.name);
+        if (d.name === databaseName) fail(this, `databases[${i}].name`, d.name, `must differ from 'databaseName' (the image creates it)`);
+        checkSqlIdentifier(this, `databases[${i}].owner`, d.owner);
+        if (!roles.includes(d.owner) && d.owner !== username) {
+          fail(this, `databases[${i}].owner`, d.owner, `must be one of 'roles' (${roles.join(', ') || 'none'}) or the application user '${username}'`);
+        }
+      });
+      checkUnique(this, 'databases', databases.map((d) => d.name));
+      const preload = (props.sharedPreloadLibraries ?? extensions.filter((e) => PRELOAD_EXTENSIONS.includes(e)))
+        .map((l, i) => checkSqlIdentifier(this, `sharedPreloadLibraries[${i}]`, l));
+      const startupTimeout = props.startupTimeout ?? Duration.minutes(10);
+      if (startupTimeout.toSeconds() < 60) fail(this, 'startupTimeout', `${startupTimeout.toSeconds()}s`, 'must be at least 60s');
+
+      const labels = standardLabels(NAME, 'database', 'erp');
+      for (const role of roles) this.roleSecretNames[role] = `${NAME}-${role.replace(/_/g, '-')}-credentials`;
+
+      // 1. Credentials: created in the cluster, once (see PostgresCredentials).
+      const generated = [
+        ...(props.existingSecret === undefined ? [{ name: this.secretName, literals: { database: databaseName, username } }] : []),
+        ...roles.map((role) => ({ name: this.roleSecretNames[role], literals: { username: role } })),
+      ];
+      if (generated.length) {
+        this.credentials = new PostgresCredentials(this, 'Credentials', {
+          name: `${NAME}-credentials-init`, secrets: generated, image: props.credentialsImage ?? DEFAULT_KUBECTL_IMAGE,
+          resources: props.credentialsResources, labels: standardLabels(NAME, 'credentials', 'erp'), networkPolicy,
+        });
+      }
+
+      // 2. Hooks the sclorg image runs: config, PGDATA, init SQL at every start.
+      this.initSql = postgresInitSql({ databaseName, extensions, roles, databases });
+      const files: Record<string, [string, string]> = {
+        'erp-k8s.conf': ['postgresql-cfg/erp-k8s.conf', postgresConfig(preload)],
+        'pgdata.sh': ['postgresql-pre-start/erp-k8s-pgdata.sh', postgresPreStartScript(`${DATA_DIR}/pgdata`)],
+        'init.sh': ['postgresql-start/erp-k8s-init.sh',
+          postgresStartScript({ sqlFile: `${APP_SRC}/erp-k8s/init.sql`, roles, passwordDir: ROLE_SECRETS_DIR })],
+        'init.sql': ['erp-k8s/init.sql', this.initSql],
+      };
+      const data = Object.fromEntries(Object.entries(files).map(([k, [, v]]) => [k, v]));
+      this.configMap = new kplus.ConfigMap(this, 'Config', { metadata: { name: `${NAME}-config`, labels }, data });
+      const checksum = createHash('sha256').update(JSON.stringify(data)).digest('hex');
+
+      // 3. The server.
+      const headless = new kplus.Service(this, 'Headless', {
+        metadata: { name: `${NAME}-headless`, labels },
+        clusterIP: 'None',
+        ports: [{ name: PORT_NAME, port, targetPort: port }],
+      });
+      const volume = (vid: string, name: string) => kplus.Volume.fromEmptyDir(this, vid, name);
+      const config = kplus.Volume.fromConfigMap(this, 'ConfigVolume', this.configMap, {
+        name: 'config',
+        items: Object.fromEntries(Object.entries(files).map(([k, [path]]) => [k, { path }])),
+      });
+      const sts = new kplus.StatefulSet(this, 'Resource', {
+        metadata: { name: NAME, labels },
+        podMetadata: { labels, annotations: { 'erp-k8s.io/config-checksum': checksum } },
+        replicas: 1,
+        service: headless,
+        podManagementPolicy: kplus.PodManagementPolicy.ORDERED_READY,
+        automountServiceAccountToken: false,
+        securityContext: restrictedPod(USER, USER),
+        terminationGracePeriod: Duration.seconds(60),
+      });
+      this.statefulSet = sts;
+      const isReady = ['pg_isready', '-h', '127.0.0.1', '-p', String(port), '-q'];
+      const probe = (period: number, failureThreshold: number, delay = 0) => kplus.Probe.fromCommand(isReady, {
+        initialDelaySeconds: Duration.seconds(delay), periodSeconds: Duration.seconds(period), timeoutSeconds: Duration.seconds(5), failureThreshold,
+      });
+      const secret = kplus.Secret.fromSecretName(this, 'Secret', this.secretName);
+      const server = addContainer(sts, {
+        name: NAME,
+        image,
+        ports: [{ number: port, name: PORT_NAME }],
+        envVariables: {
+          POSTGRESQL_DATABASE: kplus.EnvValue.fromValue(databaseName),
+          POSTGRESQL_USER: kplus.EnvValue.fromValue(username),
+          POSTGRESQL_PASSWORD: kplus.EnvValue.fromSecretValue({ secret, key: 'password' }),
+          PGDATA: kplus.EnvValue.fromValue(`${DATA_DIR}/pgdata`),
+          POSTGRESQL_LOG_DESTINATION: kplus.EnvValue.fromValue('/dev/stderr'),
+        },
+        startup: probe(10, Math.ceil(startupTimeout.toSeconds() / 10)),
+        readiness: probe(10, 3, 5),
+        liveness: probe(20, 6),
+        // A fast shutdown: SIGTERM alone is a "smart" shutdown that waits for clients.
+        lifecycle: { preStop: kplus.Handler.fromCommand(['pg_ctl', 'stop', '-m', 'fast', '-w', '-t', '50']) },
+      }, { resources: r, user: USER });
+      server.mount(APP_SRC, config, { readOnly: true });
+      server.mount('/var/lib/pgsql', volume('Home', 'home'));
+      server.mount('/var/run/postgresql', volume('Socket', 'socket'));
+      server.mount('/tmp', volume('Tmp', 'tmp'));
+      for (const role of roles) {
+        const s = kplus.Secret.fromSecretName(this, `RoleSecret-${role}`, this.roleSecretNames[role]);
+        server.mount(`${ROLE_SECRETS_DIR}/${role}`, kplus.Volume.fromSecret(this, `RoleVolume-${role}`, s, {
+          name: `role-${role.replace(/_/g, '-')}`, defaultMode: 0o440, items: { password: { path: 'password' } },
+        }), { readOnly: true });
+      }
+      const obj = ApiObject.of(sts);
+      obj.addJsonPatch(JsonPatch.add('/spec/template/spec/containers/0/volumeMounts/-', { name: 'postgresql-data', mountPath: DATA_DIR }));
+      obj.addJsonPatch(JsonPatch.add('/spec/volumeClaimTemplates', [{
+        metadata: { name: 'postgresql-data', labels, annotations: { 'helm.sh/resource-policy': 'keep' } },
+        spec: { accessModes: ['ReadWriteOnce'], storageClassName, resources: { requests: { storage: quantity(storageSize) } } },
+      }]));
+      obj.addJsonPatch(JsonPatch.add('/spec/persistentVolumeClaimRetentionPolicy', { whenDeleted: 'Retain', whenScaled: 'Retain' }));
+      obj.addDependency(this.configMap);
+
+      this.service = new kplus.Service(this, 'Service', {
+        metadata: { name: NAME, labels },
+        type: kplus.ServiceType.CLUSTER_IP,
+        selector: sts,
+        ports: [{ name: PORT_NAME, port, targetPort: port }],
+      });
+
+      // Apply order under `kubectl apply -f`: credentials first, then the server.
+      for (const c of [this.configMap, headless, sts, this.service]) if (this.credentials) c.node.addDependency(this.credentials);
+
+      if (networkPolicy) {
+        this.networkPolicy = new kplus.k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
+          metadata: { name: NAME, labels },
+          spec: {
+            podSelector: { matchLabels: labels },
+            policyTypes: ['Ingress', 'Egress'],
+            ingress: [{ from: [{ podSelector: { matchLabels: clientLabels } }], ports: [{ protocol: 'TCP', port: kplus.k8s.IntOrString.fromNumber(port) }] }],
+            egress: [],
+          },
+        });
+      }
+    }
+
+    if (props.backup !== false) {
+      this.backup = new PostgresBackup(this, 'Backup', {
+        ...(props.backup ?? {}),
+        name: NAME,
+        connection: this.connection,
+        defaultImage: props.image ?? DEFAULT_POSTGRES_IMAGE,
+        labels: standardLabels(NAME, 'backup', 'erp'),
+        user: USER,
+        networkPolicy,
+      });
+      if (this.statefulSet) ApiObject.of(this.backup.cronJob).addDependency(this.statefulSet);
+    }
+  }
+}

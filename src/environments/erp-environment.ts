@@ -1,0 +1,107 @@
+import { App, Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { CeleryPair } from '../celery-pair';
+import { ErpApi } from '../erp-api';
+import { ErpOperations } from '../erp-operations';
+import { ArgoCdHook, HelmHook, MigrationDelivery } from '../migrations';
+import { defaultDeny } from '../network-policies';
+import { applicationPhase, Phase, PhasedChart } from '../synthesizer';
+import { checkEnvironment } from './check-environment';
+import { EnvironmentConfig } from './config';
+import { buildInfrastructure } from './infrastructure';
+
+/** Values given at synth time from git-ignored files or the environment, never from committed code. */
+export interface SynthSecrets {
+  /** The app's `.env.<env>` values: validated only, never written to dist/. */
+  readonly app?: Record<string, string>;
+  /** The gateway's `secrets.<env>.yaml` values. */
+  readonly gateway?: Record<string, string>;
+}
+
+/** An environment's charts, in apply order. */
+export interface ErpEnvironment {
+  readonly config: EnvironmentConfig;
+  readonly app: App;
+  readonly charts: PhasedChart[];
+  readonly api: ErpApi;
+}
+
+/**
+ * Composes one environment from the constructs: a namespace chart, the
+ * infrastructure chart (credentials, PostgreSQL, Redis, backups; seed 001
+ * keeps it apart from the application), the application chart (ErpApi,
+ * CeleryPair), the API gateway chart and the operations chart.
+ */
+export function buildEnvironment(config: EnvironmentConfig, secrets: SynthSecrets = {}): ErpEnvironment {
+  checkEnvironment(config, secrets.app);
+  const app = new App({ outdir: 'unused' });
+  const ns = config.namespace;
+
+  const nsChart = new Chart(app, `${config.name}-namespace`);
+  new kplus.Namespace(nsChart, 'Namespace', {
+    metadata: {
+      name: ns,
+      labels: {
+        'pod-security.kubernetes.io/enforce': 'restricted',
+        'pod-security.kubernetes.io/enforce-version': 'v1.28',
+        'pod-security.kubernetes.io/warn': 'restricted',
+        'app.kubernetes.io/part-of': 'erp',
+      },
+    },
+  });
+  defaultDeny(nsChart, 'DefaultDeny', ns);
+
+  const infraChart = new Chart(app, `${config.name}-infrastructure`, { namespace: ns });
+  const infra = buildInfrastructure(infraChart, config);
+
+  // With the database in the same release, a pre-install hook would run
+  // before PostgreSQL exists, and Argo CD maps pre-install and pre-upgrade
+  // both to PreSync; so migrate after install (Helm) / in the Sync phase
+  // after the infrastructure wave (Argo CD). The init containers migrate
+  // anyway, so the first install works under every tool.
+  const sameRelease = config.database.mode === 'in-cluster';
+  const migrationDelivery = sameRelease
+    ? MigrationDelivery.all({ helmHooks: [HelmHook.POST_INSTALL, HelmHook.PRE_UPGRADE], argoCdHook: ArgoCdHook.SYNC, syncWave: -1 })
+    : MigrationDelivery.all();
+
+  const appChart = new Chart(app, `${config.name}-app`, { namespace: ns });
+  const api = new ErpApi(appChart, 'Api', {
+    image: config.images.api,
+    allowLatestImage: config.allowLatestImages,
+    database: infra.database,
+    redis: infra.redis,
+    env: config.appSettings,
+    releaseId: config.releaseId,
+    migrationDelivery,
+    autoscaling: config.api.autoscaling === false ? false : config.api.autoscaling,
+    replicas: config.api.autoscaling === false ? config.api.replicas : undefined,
+    resources: config.api.resources,
+    vpa: config.monitoring ? {} : false,
+    metrics: config.monitoring ? {} : false,
+    media: {
+      storageClassName: config.api.mediaStorageClass,
+      accessMode: config.api.mediaAccessMode === 'ReadWriteMany' ? kplus.PersistentVolumeAccessMode.READ_WRITE_MANY : kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE,
+    },
+    ingress: { host: config.api.host, clusterIssuer: config.tlsIssuer },
+  });
+  new CeleryPair(appChart, 'Celery', { api, worker: { replicas: config.celery.workerReplicas, concurrency: config.celery.concurrency } });
+
+  const opsChart = new Chart(app, `${config.name}-operations`, { namespace: ns });
+  new ErpOperations(opsChart, 'Operations', {
+    api,
+    bootstrap: { adminEmail: config.adminEmail },
+    maintenance: { cleanupExecute: config.cleanupExecute },
+  });
+
+  return {
+    config,
+    app,
+    api,
+    charts: [
+      { chart: nsChart, phase: Phase.NAMESPACE },
+      { chart: infraChart, phase: Phase.INFRASTRUCTURE },
+      { chart: appChart, phase: applicationPhase },
+      { chart: opsChart, phase: Phase.OPERATIONS },
+    ],
+  };
+}
