@@ -18,7 +18,6 @@ import { Redis } from './redis';
 import { DEFAULT_USER, restrictedPod } from './security';
 import { checkDnsLabel, checkDnsSubdomain, checkHostname, checkImage, checkInt, checkPort, checkUnique, fail } from './validate';
 
-export * from './api-gateway-values';
 export { SECRET_POLICY_EXEMPTION } from './api-gateway-secrets';
 
 /** Name of the chart (Chart.yaml `name`), in `helm.sh/chart` and `app.kubernetes.io/name`. */
@@ -202,7 +201,8 @@ export class ApiGatewayChart extends Chart {
     if (mig.job ?? true) {
       this.migrationJob = new MigrationJob(this, 'MigrationJob', {
         name: this.name, image: this.image, migrations, env: this.appEnv, resources: migrationResources,
-        releaseId: mig.releaseId, serviceAccount: this.serviceAccount, user,
+        // no ServiceAccount of the release: a pre-install hook runs before it exists
+        releaseId: mig.releaseId, user,
         delivery: mig.delivery ?? MigrationDelivery.all({ helmHooks: [HelmHook.POST_INSTALL, HelmHook.PRE_UPGRADE], argoCdHook: ArgoCdHook.SYNC, syncWave: 1 }),
         tmp: kplus.Volume.fromEmptyDir(this, 'JobTmp', 'tmp'),
         labels: { ...labels, 'app.kubernetes.io/component': 'migrations' },

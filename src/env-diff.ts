@@ -38,9 +38,20 @@ function walk(a: unknown, b: unknown, path: string, out: Array<{ path: string; f
     for (const k of keys) walk((a as any)[k], (b as any)[k], path ? `${path}.${k}` : k, out);
     return;
   }
-  if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
-    a.forEach((x, i) => walk(x, b[i], `${path}[${i}]`, out));
-    return;
+  // lists of named items (containers, env, ports, volumes) are matched by name
+  const names = (x: unknown[]) => x.map((i) => (i && typeof i === 'object' ? (i as any).name : undefined));
+  if (Array.isArray(a) && Array.isArray(b)) {
+    const na = names(a);
+    const nb = names(b);
+    const named = [...na, ...nb].every((n) => typeof n === 'string') && new Set(na).size === na.length && new Set(nb).size === nb.length;
+    if (named) {
+      for (const n of [...new Set([...na, ...nb])]) walk(a[na.indexOf(n)], b[nb.indexOf(n)], `${path}[${n}]`, out);
+      return;
+    }
+    if (a.length === b.length) {
+      a.forEach((x, i) => walk(x, b[i], `${path}[${i}]`, out));
+      return;
+    }
   }
   out.push({ path, from: a, to: b });
 }

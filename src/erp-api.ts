@@ -304,7 +304,8 @@ export class ErpApi extends Construct {
       this.migrationJob = new MigrationJob(this, 'MigrationJob', {
         name: this.name, image: this.image, migrations: this.migrations, env: this.appEnv,
         resources: migrationResources, releaseId: props.releaseId, delivery: props.migrationDelivery,
-        serviceAccount: this.serviceAccount, user: this.user, tmp: kplus.Volume.fromEmptyDir(this, 'JobTmp', 'tmp'),
+        // no ServiceAccount of the release: a pre-install hook runs before it exists
+        user: this.user, tmp: kplus.Volume.fromEmptyDir(this, 'JobTmp', 'tmp'),
         labels: { ...labels, 'app.kubernetes.io/component': 'migrations' },
       });
     }

@@ -83,8 +83,13 @@ export interface MigrationJobProps extends DatabaseStepsOptions {
    * @default Duration.days(1)
    */
   readonly ttlAfterFinished?: Duration;
-  /** Service account of the Job's pod. */
-  readonly serviceAccount: kplus.IServiceAccount;
+  /**
+   * Service account of the Job's pod. Leave it unset for a Helm pre-install
+   * hook: hooks run before any object of the release exists, so a
+   * ServiceAccount of the release would not be there yet.
+   * @default - the namespace's `default` account (no token is mounted)
+   */
+  readonly serviceAccount?: kplus.IServiceAccount;
   /**
    * Labels of the Job and its pod.
    * @default {}

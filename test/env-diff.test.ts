@@ -28,11 +28,13 @@ describe('diffManifests', () => {
     expect(text.split('\n').pop()).toBe('1 added, 1 removed, 0 changed');
   });
 
-  test('nested array element changes carry their index', () => {
+  test('named list items (containers, env) are matched by name, others by index', () => {
     const b = dep(1, 'b');
     b.spec.template.spec.containers[0].image = 'erp:2';
     const text = formatDiff('a', 'b', diffManifests([dep(1, 'a')], [b]));
-    expect(text).toContain('    spec.template.spec.containers[0].image: "erp:1" -> "erp:2"');
+    expect(text).toContain('    spec.template.spec.containers[app].image: "erp:1" -> "erp:2"');
+    const args = (x: string[]) => ({ kind: 'Job', metadata: { name: 'j' }, spec: { args: x } });
+    expect(diffManifests([args(['a', 'b'])], [args(['a', 'c'])])).toEqual([{ op: '~', object: 'Job/j', path: 'spec.args[1]', from: 'b', to: 'c' }]);
   });
 
   test('identical environments have no differences', () => {

@@ -92,6 +92,9 @@ describe('ErpApi defaults', () => {
     expect(job.spec).toMatchObject({ backoffLimit: 3, activeDeadlineSeconds: 1800, ttlSecondsAfterFinished: 86400 });
     expect(podSpec(job).initContainers.map((c: Manifest) => c.name)).toEqual(['wait-for-db']);
     expect(podSpec(job).restartPolicy).toBe('Never');
+    // a pre-install hook runs before the release's ServiceAccount exists
+    expect(podSpec(job).serviceAccountName).toBeUndefined();
+    expect(podSpec(job).automountServiceAccountToken).toBe(false);
   });
 
   test('HPA: 1-6 replicas, CPU 70 %, memory 75 %; the VPA only recommends (Off)', () => {

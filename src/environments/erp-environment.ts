@@ -1,5 +1,6 @@
 import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import { ApiGatewayChart } from '../api-gateway-chart';
 import { CeleryPair } from '../celery-pair';
 import { ErpApi } from '../erp-api';
 import { ErpOperations } from '../erp-operations';
@@ -24,6 +25,12 @@ export interface ErpEnvironment {
   readonly app: App;
   readonly charts: PhasedChart[];
   readonly api: ErpApi;
+}
+
+/** `registry/repo:tag` -> [`registry/repo`, `tag`]. */
+function splitImage(image: string): [string, string | undefined] {
+  const i = image.lastIndexOf(':');
+  return i > image.lastIndexOf('/') ? [image.slice(0, i), image.slice(i + 1)] : [image, undefined];
 }
 
 /**
@@ -86,6 +93,26 @@ export function buildEnvironment(config: EnvironmentConfig, secrets: SynthSecret
   });
   new CeleryPair(appChart, 'Celery', { api, worker: { replicas: config.celery.workerReplicas, concurrency: config.celery.concurrency } });
 
+  const [repository, tag] = splitImage(config.images.gateway);
+  const gateway = new ApiGatewayChart(app, `${config.name}-gateway`, {
+    namespace: ns,
+    production: config.production,
+    allowedHosts: config.gateway.allowedHosts,
+    replicaCount: config.gateway.replicas,
+    image: { repository, tag },
+    ingress: {
+      hosts: [{ host: config.gateway.host, paths: ['/'] }],
+      tls: config.tlsIssuer ? { clusterIssuer: config.tlsIssuer } : undefined,
+    },
+    // shares the environment's PostgreSQL server (no second StatefulSet)
+    database: infra.database,
+    // values from the git-ignored secrets.<env>.yaml are a development aid;
+    // production always references an existing Secret
+    secretValues: config.production ? undefined : secrets.gateway,
+    migrations: { delivery: migrationDelivery, releaseId: config.releaseId },
+    networkPolicy: { defaultDeny: false },
+  });
+
   const opsChart = new Chart(app, `${config.name}-operations`, { namespace: ns });
   new ErpOperations(opsChart, 'Operations', {
     api,
@@ -101,6 +128,7 @@ export function buildEnvironment(config: EnvironmentConfig, secrets: SynthSecret
       { chart: nsChart, phase: Phase.NAMESPACE },
       { chart: infraChart, phase: Phase.INFRASTRUCTURE },
       { chart: appChart, phase: applicationPhase },
+      { chart: gateway, phase: applicationPhase },
       { chart: opsChart, phase: Phase.OPERATIONS },
     ],
   };

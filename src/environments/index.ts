@@ -9,3 +9,4 @@ export * from './erp-environment';
 
 /** Every environment the app synthesizes, in promotion order. */
 export const ENVIRONMENTS: Record<string, EnvironmentConfig> = { dev, staging, prod };
+export { dev, staging, prod };

@@ -1,0 +1,189 @@
+import { buildEnvironment, dev, ENVIRONMENTS, EnvironmentConfig, prod, staging } from '../src/environments';
+import { checkPolicy } from '../src/policy';
+import { validateManifests } from '../src/schema-validator';
+import { diffManifests, formatDiff } from '../src/env-diff';
+import { ManifestFile, Manifest, renderFiles } from '../src/synthesizer';
+import { container, podSpec } from './util';
+
+// Each environment is built once and shared by every assertion.
+const rendered: Record<string, ManifestFile[]> = {};
+for (const [name, config] of Object.entries(ENVIRONMENTS)) rendered[name] = renderFiles(buildEnvironment(config).charts);
+const objects = (env: string) => rendered[env].flatMap((f) => f.objects);
+const find = (env: string, kind: string, name: string) => {
+  const o = objects(env).find((x) => x.kind === kind && x.metadata.name === name);
+  if (!o) throw new Error(`${env}: no ${kind}/${name}`);
+  return o;
+};
+const has = (env: string, kind: string, name: string) => objects(env).some((x) => x.kind === kind && x.metadata.name === name);
+const fileOf = (env: string, kind: string, name: string) => rendered[env].find((f) => f.objects.some((o) => o.kind === kind && o.metadata.name === name))!.name;
+
+describe.each(Object.keys(ENVIRONMENTS))('environment %s', (env) => {
+  test('files apply in dependency order: namespace, config, infrastructure, migrations, workloads, operations', () => {
+    expect(rendered[env].map((f) => f.name)).toEqual([
+      '00-namespace.k8s.yaml', '10-config.k8s.yaml', '20-infrastructure.k8s.yaml',
+      '30-migrations.k8s.yaml', '40-workloads.k8s.yaml', '50-operations.k8s.yaml',
+    ]);
+    expect(fileOf(env, 'Namespace', ENVIRONMENTS[env].namespace)).toBe('00-namespace.k8s.yaml');
+    expect(fileOf(env, 'NetworkPolicy', 'default-deny-all')).toBe('00-namespace.k8s.yaml');
+    expect(fileOf(env, 'ServiceAccount', 'erp-api')).toBe('10-config.k8s.yaml');
+    expect(fileOf(env, 'CronJob', 'postgres-backup')).toBe('20-infrastructure.k8s.yaml');
+    const migrations = rendered[env].find((f) => f.name === '30-migrations.k8s.yaml')!.objects;
+    expect(migrations.map((o) => o.kind)).toEqual(['Job', 'Job']);
+    expect(fileOf(env, 'Deployment', 'erp-api-app')).toBe('40-workloads.k8s.yaml');
+    expect(fileOf(env, 'Job', 'erp-api-bootstrap')).toBe('50-operations.k8s.yaml');
+    expect(rendered[env].some((f) => f.name.includes('construct-metadata'))).toBe(false);
+  });
+
+  test('Argo CD sync waves never decrease along the apply order (hooks keep their own)', () => {
+    let last = -Infinity;
+    for (const f of rendered[env]) {
+      for (const o of f.objects) {
+        if (o.metadata.annotations?.['argocd.argoproj.io/hook']) continue;
+        const wave = Number(o.metadata.annotations['argocd.argoproj.io/sync-wave']);
+        expect(wave).toBeGreaterThanOrEqual(last);
+        last = wave;
+      }
+    }
+  });
+
+  test('every object is valid against the Kubernetes 1.28 and CRD schemas', () => {
+    expect(validateManifests(objects(env))).toEqual([]);
+  });
+
+  test('no policy error; every exemption carries a reason', () => {
+    const result = checkPolicy(objects(env), { allowLatest: ENVIRONMENTS[env].allowLatestImages, defaultNamespace: ENVIRONMENTS[env].namespace });
+    expect(result.violations.filter((v) => v.severity === 'error')).toEqual([]);
+    for (const e of result.exemptions) expect(e.reason.length).toBeGreaterThan(10);
+  });
+
+  test('every object lives in the environment namespace', () => {
+    for (const o of objects(env)) {
+      if (o.kind === 'Namespace') continue;
+      expect([o.kind, o.metadata.name, o.metadata.namespace]).toEqual([o.kind, o.metadata.name, ENVIRONMENTS[env].namespace]);
+    }
+  });
+
+  test('no Secret with literal values is written', () => {
+    expect(objects(env).filter((o) => o.kind === 'Secret')).toEqual([]);
+  });
+
+  test('maintenance CronJobs and the bootstrap Job exist, ordered after migrations', () => {
+    for (const n of ['erp-api-health-check', 'erp-api-data-integrity', 'erp-api-cleanup']) {
+      expect(find(env, 'CronJob', n).spec.concurrencyPolicy).toBe('Forbid');
+    }
+    const boot = find(env, 'Job', 'erp-api-bootstrap');
+    expect(boot.metadata.annotations['helm.sh/hook']).toBe('post-install,post-upgrade');
+    expect(boot.metadata.annotations['argocd.argoproj.io/hook']).toBe('PostSync');
+  });
+
+  test('rollout safety: maxUnavailable 0 and a progress deadline', () => {
+    const dep = find(env, 'Deployment', 'erp-api-app');
+    expect(dep.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
+    expect(dep.spec.progressDeadlineSeconds).toBe(600);
+  });
+});
+
+describe('what differs between environments', () => {
+  test('dev: one replica, no HPA, in-cluster PostgreSQL and Redis, no TLS, no monitoring, 7-day backups', () => {
+    expect(find('dev', 'Deployment', 'erp-api-app').spec.replicas).toBe(1);
+    expect(objects('dev').some((o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name === 'erp-api')).toBe(false);
+    expect(has('dev', 'StatefulSet', 'postgres')).toBe(true);
+    expect(has('dev', 'StatefulSet', 'redis')).toBe(true);
+    expect(find('dev', 'Ingress', 'erp-api').spec.tls).toBeUndefined();
+    expect(has('dev', 'ServiceMonitor', 'erp-api')).toBe(false);
+    expect(container(find('dev', 'CronJob', 'postgres-backup'), 'pg-dump').command[2]).toContain('retention_days=7\n');
+    expect(find('dev', 'Namespace', 'erp-dev').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+  });
+
+  test('staging: HPA 2-4, staging issuer, in-cluster database from the infrastructure chart, monitoring', () => {
+    expect(find('staging', 'HorizontalPodAutoscaler', 'erp-api').spec).toMatchObject({ minReplicas: 2, maxReplicas: 4 });
+    expect(find('staging', 'Ingress', 'erp-api').metadata.annotations['cert-manager.io/cluster-issuer']).toBe('letsencrypt-staging');
+    expect(has('staging', 'StatefulSet', 'postgres')).toBe(true);
+    expect(has('staging', 'ServiceMonitor', 'erp-api')).toBe(true);
+  });
+
+  test('prod: HPA 2-6, production issuer, external database and Redis, 30-day backups, cleanup --execute', () => {
+    expect(find('prod', 'HorizontalPodAutoscaler', 'erp-api').spec).toMatchObject({ minReplicas: 2, maxReplicas: 6 });
+    expect(find('prod', 'Ingress', 'erp-api').metadata.annotations['cert-manager.io/cluster-issuer']).toBe('letsencrypt-prod');
+    expect(has('prod', 'StatefulSet', 'postgres')).toBe(false);
+    expect(has('prod', 'StatefulSet', 'redis')).toBe(false);
+    const app = container(find('prod', 'Deployment', 'erp-api-app'), 'app');
+    expect(app.env.find((e: Manifest) => e.name === 'DB_HOST').value).toBe('erp-db.prod.example.com');
+    expect(app.env.find((e: Manifest) => e.name === 'DEBUG').value).toBe('False');
+    expect(container(find('prod', 'CronJob', 'erp-api-cleanup'), 'cleanup').command).toContain('--execute');
+    const backup = JSON.stringify(find('prod', 'CronJob', 'postgres-backup'));
+    expect(backup).toContain('retention_days=30\\n');
+    expect(find('prod', 'Deployment', 'erp-api-celery-worker').spec.replicas).toBe(2);
+  });
+
+  test('migration hooks: with the database in the release (dev, staging) post-install / Argo CD Sync after the infrastructure wave; external (prod) pre-install / PreSync', () => {
+    for (const env of ['dev', 'staging']) {
+      const a = find(env, 'Job', objects(env).find((o) => o.kind === 'Job' && o.metadata.name.startsWith('erp-api-migrate-'))!.metadata.name).metadata.annotations;
+      expect(a['helm.sh/hook']).toBe('post-install,pre-upgrade');
+      expect(a['argocd.argoproj.io/hook']).toBe('Sync');
+      expect(Number(a['argocd.argoproj.io/sync-wave'])).toBeGreaterThan(-3); // after 20-infrastructure (wave -3)
+    }
+    const p = objects('prod').find((o) => o.kind === 'Job' && o.metadata.name.startsWith('erp-api-migrate-'))!.metadata.annotations;
+    expect(p['helm.sh/hook']).toBe('pre-install,pre-upgrade');
+    expect(p['argocd.argoproj.io/hook']).toBe('PreSync');
+  });
+
+  test('pods that talk to the database carry its client label', () => {
+    for (const env of ['dev', 'staging', 'prod']) {
+      for (const n of ['erp-api-app', 'erp-api-celery-worker', 'erp-api-celery-beat']) {
+        expect(find(env, 'Deployment', n).spec.template.metadata.labels['erp-k8s.io/postgres-client']).toBe('true');
+      }
+      expect(podSpec(find(env, 'Deployment', 'erp-api-app')).automountServiceAccountToken).toBe(false);
+    }
+  });
+});
+
+describe('production validation', () => {
+  const bad = (patch: Partial<EnvironmentConfig>, settings: Record<string, string> = {}) =>
+    () => buildEnvironment({ ...prod, ...patch, appSettings: { ...prod.appSettings, ...settings } });
+
+  test.each<[string, () => unknown, RegExp]>([
+    ['DEBUG on', bad({}, { DEBUG: 'True' }), /environments\/prod: 'appSettings.DEBUG' \("True"\) must be 'False' in production/],
+    ['CORS wildcard', bad({}, { ALLOWED_ORIGINS: '*' }), /'appSettings.ALLOWED_ORIGINS' \("\*"\) must list the allowed origins explicitly/],
+    ['plain-http origin', bad({}, { ALLOWED_ORIGINS: 'http://erp.example.com' }), /'appSettings.ALLOWED_ORIGINS' \("http:\/\/erp.example.com"\) must be an https:\/\/ origin/],
+    ['registration open', bad({}, { ALLOW_REGISTRATION: 'True' }), /'appSettings.ALLOW_REGISTRATION' \("True"\) must be 'False' in production/],
+    ['latest image', bad({ images: { ...prod.images, api: 'registry.example.com/erp/api:latest' } }), /'images.api' \("registry.example.com\/erp\/api:latest"\) must be pinned/],
+    ['no TLS', bad({ tlsIssuer: undefined }), /'tlsIssuer' \(undefined\) must name a cert-manager ClusterIssuer in production/],
+    ['a secret in committed config', bad({}, { JWT_SECRET_KEY: 'x'.repeat(40) }), /'appSettings.JWT_SECRET_KEY' \("<redacted>"\) looks like a secret/],
+    ['HPA min > max', bad({ api: { ...prod.api, autoscaling: { minReplicas: 5, maxReplicas: 2 } } }), /'api.autoscaling.minReplicas' \(5\) must be at most 'api.autoscaling.maxReplicas' \(2\)/],
+    ['retention -1', bad({ backups: { ...prod.backups, retentionDays: -1 } }), /'backups.retentionDays' \(-1\) must be an integer from 1 to 3650/],
+    ['cron "every day"', bad({ backups: { ...prod.backups, schedule: 'every day' } }), /'backups.schedule' \("every day"\) must be a five-field cron expression/],
+    ['namespace with upper case', bad({ namespace: 'ERP-Prod' }), /'namespace' \("ERP-Prod"\) must be a DNS-1123 label/],
+    ['namespace over 63 characters', bad({ namespace: 'a'.repeat(64) }), /'namespace' \("a{64}"\) must be a DNS-1123 label/],
+    ['invalid host', bad({ api: { ...prod.api, host: 'erp_api.example.com' } }), /'api.host' \("erp_api.example.com"\) must be a fully qualified/],
+  ])('fails when %s', (_n, build, message) => {
+    expect(build).toThrow(message);
+  });
+
+  test('secrets given at synth time are checked: JWT_SECRET_KEY >= 32 and BOOTSTRAP_KEY >= 16 characters', () => {
+    expect(() => buildEnvironment(prod, { app: { JWT_SECRET_KEY: 'short' } })).toThrow(
+      /'secrets.JWT_SECRET_KEY' \("<5 characters>"\) must be at least 32 characters in production/);
+    expect(() => buildEnvironment(prod, { app: { JWT_SECRET_KEY: 'k'.repeat(32), BOOTSTRAP_KEY: 'b'.repeat(15) } })).toThrow(
+      /'secrets.BOOTSTRAP_KEY' \("<15 characters>"\) must be at least 16 characters/);
+    expect(() => buildEnvironment(prod, { app: { JWT_SECRET_KEY: 'k'.repeat(32), BOOTSTRAP_KEY: 'b'.repeat(16) } })).not.toThrow();
+  });
+
+  test('the same values are fine outside production', () => {
+    expect(() => buildEnvironment({ ...staging, appSettings: { ...staging.appSettings, DEBUG: 'True' } })).not.toThrow();
+    expect(dev.production).toBe(false);
+  });
+});
+
+describe('environment diff (npm run diff -- staging prod)', () => {
+  test('shows what a promotion from staging to prod changes', () => {
+    const entries = diffManifests(objects('staging'), objects('prod'));
+    expect(entries).toContainEqual({ op: '~', object: 'HorizontalPodAutoscaler/erp-api', path: 'spec.maxReplicas', from: 4, to: 6 });
+    expect(entries).toContainEqual({ op: '-', object: 'StatefulSet/postgres' });
+    expect(entries).toContainEqual(expect.objectContaining({
+      op: '~', object: 'Ingress/erp-api', path: 'metadata.annotations.cert-manager.io/cluster-issuer', from: 'letsencrypt-staging', to: 'letsencrypt-prod',
+    }));
+    const text = formatDiff('staging', 'prod', entries);
+    expect(text.split('\n')[0]).toBe('--- staging');
+    expect(text).toMatch(/\d+ added, \d+ removed, \d+ changed$/);
+  });
+});
