@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { gatewayNetworkPolicies } from './api-gateway-network-policy';
 import { gatewayEnvSecret } from './api-gateway-secrets';
 import {
-  ApiGatewayChartProps, ApiGatewayIngress, checkAllowedHost, checkLabelValue, checkSemver, djangoAllows, probeHost,
+  ApiGatewayChartProps, ApiGatewayIngress, checkAllowedHost, checkSemver, djangoAllows, probeHost,
 } from './api-gateway-values';
 import { AppEnv } from './app-env';
 import { CostMgmtPostgres } from './cost-mgmt-postgres';
@@ -16,7 +16,7 @@ import { checkProbeBudget, httpProbes } from './probes';
 import { checkResources, resources } from './resources';
 import { Redis } from './redis';
 import { DEFAULT_USER, restrictedPod } from './security';
-import { checkDnsLabel, checkDnsSubdomain, checkHostname, checkImage, checkInt, checkPort, checkUnique, fail } from './validate';
+import { checkDnsLabel, checkLabelValue, checkDnsSubdomain, checkHostname, checkImage, checkInt, checkPort, checkUnique, fail } from './validate';
 
 export { SECRET_POLICY_EXEMPTION } from './api-gateway-secrets';
 

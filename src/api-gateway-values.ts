@@ -198,7 +198,6 @@ export interface ApiGatewayChartProps extends ChartProps {
 }
 
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 const HOST = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -206,14 +205,6 @@ const HOST = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 export function checkSemver(scope: IConstruct | string, field: string, value: string): string {
   if (typeof value !== 'string' || !SEMVER.test(value)) {
     fail(scope, field, value, "must be a semantic version such as '0.1.0' (MAJOR.MINOR.PATCH); bump it when the templates change");
-  }
-  return value;
-}
-
-/** A Kubernetes label value: at most 63 alphanumerics, '-', '_' or '.', alphanumeric at both ends. */
-export function checkLabelValue(scope: IConstruct | string, field: string, value: string): string {
-  if (typeof value !== 'string' || value.length > 63 || !LABEL_VALUE.test(value)) {
-    fail(scope, field, value, "must be a label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit");
   }
   return value;
 }

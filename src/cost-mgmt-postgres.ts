@@ -10,10 +10,9 @@ import {
   postgresPreStartScript, postgresStartScript, PRELOAD_EXTENSIONS,
 } from './postgres-sql';
 import { addContainer, standardLabels } from './pod-helpers';
-import { checkClientLabels } from './redis';
 import { checkResources, ComputeResources, parseBytes, quantity, resources } from './resources';
 import { restrictedPod } from './security';
-import { checkDnsSubdomain, checkImage, checkPort, checkSqlIdentifier, checkUnique, fail } from './validate';
+import { checkClientLabels, checkDnsSubdomain, checkImage, checkPort, checkSqlIdentifier, checkUnique, fail } from './validate';
 
 /** Properties of {@link CostMgmtPostgres}. */
 export interface CostMgmtPostgresProps {

@@ -6,6 +6,7 @@ export * from './app-env';
 export * from './migrations';
 export * from './migration-job';
 export * from './probes';
+export * from './erp-api-props';
 export * from './erp-api';
 export * from './celery-pair';
 export * from './network-policies';

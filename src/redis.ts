@@ -1,11 +1,11 @@
 import { ApiObject, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { checkHost } from './database';
 import { addContainer, standardLabels } from './pod-helpers';
 import { checkResources, ComputeResources, parseBytes, quantity, resources } from './resources';
 import { restrictedPod } from './security';
-import { checkDnsSubdomain, checkImage, checkInt, checkPort, fail } from './validate';
+import { checkClientLabels, checkDnsSubdomain, checkImage, checkInt, checkPort, fail } from './validate';
 
 /** How pods reach Redis (Celery broker, cache). */
 export interface RedisConnection {
@@ -58,19 +58,6 @@ export interface RedisProps {
 }
 
 const NAME = 'redis';
-const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
-
-/** Client labels (of a database or cache): at least one, each a valid Kubernetes label. */
-export function checkClientLabels(scope: IConstruct, labels: Record<string, string>, field = 'clientLabels'): Record<string, string> {
-  if (!labels || Object.keys(labels).length === 0) fail(scope, field, labels, 'must hold at least one label, or every pod in the namespace would be a client');
-  for (const [k, v] of Object.entries(labels)) {
-    if (!LABEL_KEY.test(k) || typeof v !== 'string' || !LABEL_VALUE.test(v)) {
-      fail(scope, `${field}.${k}`, v, 'must be a Kubernetes label: key [dns-prefix/]name, value up to 63 letters, digits, \'-\', \'_\' or \'.\'');
-    }
-  }
-  return labels;
-}
 const USER = 999; // the official image's redis UID
 
 /**

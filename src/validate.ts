@@ -167,3 +167,25 @@ export function checkNonEmpty(scope: IConstruct | string, field: string, value: 
   }
   return value;
 }
+
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+/** A Kubernetes label value: at most 63 alphanumerics, '-', '_' or '.', alphanumeric at both ends. */
+export function checkLabelValue(scope: IConstruct | string, field: string, value: string): string {
+  if (typeof value !== 'string' || !LABEL_VALUE.test(value)) {
+    fail(scope, field, value, "must be a label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit");
+  }
+  return value;
+}
+
+/** Client labels (of a database or cache): at least one, each a valid Kubernetes label. */
+export function checkClientLabels(scope: IConstruct | string, labels: Record<string, string>, field = 'clientLabels'): Record<string, string> {
+  if (!labels || Object.keys(labels).length === 0) fail(scope, field, labels, 'must hold at least one label, or every pod in the namespace would be a client');
+  for (const [k, v] of Object.entries(labels)) {
+    if (!LABEL_KEY.test(k) || typeof v !== 'string' || !LABEL_VALUE.test(v)) {
+      fail(scope, `${field}.${k}`, v, 'must be a Kubernetes label: key [dns-prefix/]name, value up to 63 letters, digits, \'-\', \'_\' or \'.\'');
+    }
+  }
+  return labels;
+}
