@@ -1,25 +1,49 @@
-export * from './validate';
-export * from './resources';
-export * from './security';
-export * from './database';
-export * from './app-env';
-export * from './migrations';
-export * from './migration-job';
-export * from './probes';
+// The public API: constructs, their props, the choices they take, and the
+// offline gates (schema, policy) users can run on their own apps. Helpers
+// (validation, pod builders, script generators) stay internal.
+
+// Constructs
+export { ErpApi } from './erp-api';
+export { CeleryPair } from './celery-pair';
+export { CostMgmtPostgres } from './cost-mgmt-postgres';
+export { Redis } from './redis';
+export { ApiGatewayChart } from './api-gateway-chart';
+export { ErpOperations } from './erp-operations';
+export { MigrationJob } from './migration-job';
+export { PostgresBackup } from './postgres-backup';
+export { PostgresCredentials } from './postgres-credentials';
+export { AppEnv } from './app-env';
+
+// Props and options
 export * from './erp-api-props';
-export * from './erp-api';
-export * from './celery-pair';
-export * from './network-policies';
-export * from './erp-operations';
-export * from './redis';
-export * from './cost-mgmt-postgres';
-export * from './postgres-sql';
-export * from './postgres-credentials';
-export * from './postgres-backup';
-export * from './schema-validator';
-export * from './policy';
-export * from './synthesizer';
-export * from './env-diff';
-export * from './api-gateway-chart';
-export * from './api-gateway-values';
-export * from './secret-values';
+export type { CeleryPairProps, CeleryWorkerOptions, CeleryBeatOptions } from './celery-pair';
+export type { CostMgmtPostgresProps } from './cost-mgmt-postgres';
+export type { RedisProps, RedisPersistence, RedisConnection, IRedis } from './redis';
+export type {
+  ApiGatewayChartProps, ApiGatewayImage, ApiGatewayService, ApiGatewayIngress, ApiGatewayIngressHost, ApiGatewayIngressTls,
+  ApiGatewayMigrations, ApiGatewayNetworkPolicy, ApiGatewayPostgresql, ApiGatewayRedis,
+} from './api-gateway-values';
+export type { ErpOperationsProps, ErpBootstrapOptions, ErpMaintenanceOptions } from './erp-operations';
+export type { MigrationJobProps, DatabaseStepsOptions } from './migration-job';
+export type { PostgresBackupOptions, PostgresBackupProps } from './postgres-backup';
+export type { PostgresCredentialsProps, GeneratedSecretSpec } from './postgres-credentials';
+export type { PostgresDatabaseSpec } from './postgres-sql';
+export type { AppEnvOptions } from './app-env';
+export type { ErpApiProbes } from './probes';
+export type { ComputeResources, ResourceQuantities } from './resources';
+
+// Choices and connections
+export { Migrations, MigrationDelivery, HelmHook, ArgoCdHook } from './migrations';
+export type { MigrationsOptions, DjangoMigrationsOptions, AlembicMigrationsOptions, MigrationDeliveryOptions } from './migrations';
+export { ExternalDatabase } from './database';
+export type { DatabaseConnection, IDatabase, ExternalDatabaseOptions } from './database';
+export { INGRESS_NGINX, PROMETHEUS, defaultDeny } from './network-policies';
+export type { TrafficSource } from './network-policies';
+export { resources } from './resources';
+export { PropsError } from './validate';
+
+// Offline gates
+export { validateManifests, assertValidManifests, formatSchemaErrors, ManifestSchemaError } from './schema-validator';
+export type { SchemaError } from './schema-validator';
+export { checkPolicy, assertPolicy, formatViolations, formatExemptions, PolicyError, POLICY_RULES } from './policy';
+export type { PolicyRule, PolicyResult, PolicyOptions, Violation, Exemption, Severity } from './policy';
