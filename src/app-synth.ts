@@ -4,7 +4,7 @@ import { buildEnvironment, ENVIRONMENTS, EnvironmentConfig, ErpEnvironment, Synt
 import { checkPolicy, formatExemptions, formatViolations } from './policy';
 import { formatSchemaErrors, validateManifests } from './schema-validator';
 import { loadSecretValues } from './secret-values';
-import { ManifestFile, renderFiles, validateConstructs, writeEnvironments } from './synthesizer';
+import { ManifestFile, Phase, PHASES, renderFiles, writeEnvironments } from './synthesizer';
 import { fail } from './validate';
 
 /** Options of {@link synthesizeApp}. */
@@ -19,6 +19,12 @@ export interface SynthesizeAppOptions {
   readonly env?: Record<string, string | undefined>;
   /** Environment configs. @default ENVIRONMENTS */
   readonly environments?: Record<string, EnvironmentConfig>;
+  /**
+   * Write the namespace file (00-namespace). Off for a Helm chart: the
+   * release's namespace must exist before `helm install -n <ns>`.
+   * @default true
+   */
+  readonly withNamespace?: boolean;
   /** Reports warnings. @default console.warn */
   readonly warn?: (message: string) => void;
 }
@@ -101,13 +107,16 @@ export function synthesizeApp(options: SynthesizeAppOptions): SynthesisResult {
   for (const config of configs) {
     try {
       const built = buildWithSecrets(config, options.secretsDir ?? process.cwd(), options.env ?? {});
-      validateConstructs(built.app);
+      // renderFiles runs the construct validations (once for the whole app)
       const files = renderFiles(built.charts);
+      // the gate sees the whole environment, namespace included, even when
+      // the namespace file is not written
       const result = gate(config, files);
       errors.push(...result.errors);
       warnings.push(...result.warnings);
-      outputs[config.name] = files;
-      objects[config.name] = files.reduce((n, f) => n + f.objects.length, 0);
+      const written = options.withNamespace === false ? files.filter((f) => f.name !== `${PHASES[Phase.NAMESPACE].file}.k8s.yaml`) : files;
+      outputs[config.name] = written;
+      objects[config.name] = written.reduce((n, f) => n + f.objects.length, 0);
     } catch (e) {
       errors.push(`[${config.name}] ${e instanceof Error ? e.message : String(e)}`);
     }

@@ -398,7 +398,21 @@ export function checkPolicy(objects: readonly unknown[], options: PolicyOptions 
     const ref = rec(spec.scaleTargetRef);
     hpaTargets.set(`${o.namespace}/${String(ref.kind)}/${String(ref.name)}`, { name: o.name, maxReplicas: typeof spec.maxReplicas === 'number' ? spec.maxReplicas : 1 });
   }
-  const ctx: Context = { objects: objs, templates, options, hpaTargets, inNamespace: (kind, ns) => objs.filter((o) => o.kind === kind && o.namespace === ns) };
+  // objects by kind and namespace: the rules look up PDBs, NetworkPolicies and
+  // ServiceAccounts per pod template, which must not scan every object (a
+  // synth of hundreds of stacks would be quadratic)
+  const index = new Map<string, Obj[]>();
+  for (const o of objs) {
+    const key = `${o.kind}\0${o.namespace === undefined ? '' : `=${o.namespace}`}`;
+    const same = index.get(key);
+    if (same) same.push(o);
+    else index.set(key, [o]);
+  }
+  const none: Obj[] = [];
+  const ctx: Context = {
+    objects: objs, templates, options, hpaTargets,
+    inNamespace: (kind, ns) => index.get(`${kind}\0${ns === undefined ? '' : `=${ns}`}`) ?? none,
+  };
 
   const violations: Violation[] = [];
   const exemptions = new Map<string, { -readonly [K in keyof Exemption]: Exemption[K] }>();
@@ -421,7 +435,8 @@ export function checkPolicy(objects: readonly unknown[], options: PolicyOptions 
       else violations.push({ ruleId, severity: RULES[ruleId][0], message, ...where(o), path });
     });
   }
-  const order = (v: Violation) => POLICY_RULES.findIndex((r) => r.id === v.ruleId);
+  const ranks = new Map(POLICY_RULES.map((r, i) => [r.id, i]));
+  const order = (v: Violation) => ranks.get(v.ruleId) ?? -1;
   return {
     violations: violations.sort((a, b) => order(a) - order(b)),
     exemptions: [...exemptions.values()],

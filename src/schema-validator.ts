@@ -176,7 +176,8 @@ function regexp(pattern: string): RegExp {
 
 /** RFC 6901 escaping of one path segment. */
 function seg(key: string | number): string {
-  return `/${String(key).replace(/~/g, '~0').replace(/\//g, '~1')}`;
+  if (typeof key === 'number' || (!key.includes('~') && !key.includes('/'))) return `/${key}`;
+  return `/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
 }
 
 function show(v: unknown): string {
@@ -227,7 +228,8 @@ function checkString(schema: Schema, value: string, at: string, report: Report):
   if (schema.pattern !== undefined && !regexp(schema.pattern).test(value)) {
     report(at, `must match pattern ${schema.pattern} (got ${show(value)})`);
   }
-  const length = [...value].length;
+  if (schema.minLength === undefined && schema.maxLength === undefined) return;
+  const length = [...value].length; // code points, as JSON Schema counts
   if (schema.minLength !== undefined && length < schema.minLength) report(at, `must be at least ${schema.minLength} characters long`);
   if (schema.maxLength !== undefined && length > schema.maxLength) report(at, `must be at most ${schema.maxLength} characters long`);
 }
