@@ -3,6 +3,7 @@ import { ApiObject, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { checkHost, DatabaseConnection, IDatabase } from './database';
+import { clientsOnlyPolicy } from './network-policies';
 import { PostgresBackup, PostgresBackupOptions } from './postgres-backup';
 import { DEFAULT_KUBECTL_IMAGE, PostgresCredentials } from './postgres-credentials';
 import {
@@ -258,15 +259,7 @@ export class CostMgmtPostgres extends Construct implements IDatabase {
       for (const c of [this.configMap, headless, sts, this.service]) if (this.credentials) c.node.addDependency(this.credentials);
 
       if (networkPolicy) {
-        this.networkPolicy = new kplus.k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
-          metadata: { name: NAME, labels },
-          spec: {
-            podSelector: { matchLabels: labels },
-            policyTypes: ['Ingress', 'Egress'],
-            ingress: [{ from: [{ podSelector: { matchLabels: clientLabels } }], ports: [{ protocol: 'TCP', port: kplus.k8s.IntOrString.fromNumber(port) }] }],
-            egress: [],
-          },
-        });
+        this.networkPolicy = clientsOnlyPolicy(this, NAME, labels, clientLabels, port);
       }
     }
 

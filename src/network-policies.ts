@@ -50,3 +50,20 @@ export function defaultDeny(scope: Construct, id: string, namespace?: string): k
     spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
   });
 }
+
+/**
+ * The policy of a server (PostgreSQL, Redis): only pods carrying
+ * `clientLabels` may reach `port`, and the server opens no connection itself.
+ */
+export function clientsOnlyPolicy(scope: Construct, name: string, serverLabels: Record<string, string>,
+  clientLabels: Record<string, string>, port: number): k8s.KubeNetworkPolicy {
+  return new k8s.KubeNetworkPolicy(scope, 'NetworkPolicy', {
+    metadata: { name, labels: serverLabels },
+    spec: {
+      podSelector: { matchLabels: serverLabels },
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [{ from: [{ podSelector: { matchLabels: clientLabels } }], ports: [{ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) }] }],
+      egress: [],
+    },
+  });
+}

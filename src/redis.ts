@@ -2,6 +2,7 @@ import { ApiObject, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { checkHost } from './database';
+import { clientsOnlyPolicy } from './network-policies';
 import { addContainer, standardLabels } from './pod-helpers';
 import { checkResources, ComputeResources, parseBytes, quantity, resources } from './resources';
 import { restrictedPod } from './security';
@@ -157,15 +158,7 @@ export class Redis extends Construct implements IRedis {
     });
 
     if (props.networkPolicy ?? true) {
-      this.networkPolicy = new kplus.k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
-        metadata: { name: NAME, labels },
-        spec: {
-          podSelector: { matchLabels: labels },
-          policyTypes: ['Ingress', 'Egress'],
-          ingress: [{ from: [{ podSelector: { matchLabels: clientLabels } }], ports: [{ protocol: 'TCP', port: kplus.k8s.IntOrString.fromNumber(port) }] }],
-          egress: [],
-        },
-      });
+      this.networkPolicy = clientsOnlyPolicy(this, NAME, labels, clientLabels, port);
     }
   }
 }
