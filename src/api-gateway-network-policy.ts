@@ -5,6 +5,7 @@ import { CostMgmtPostgres } from './cost-mgmt-postgres';
 import { IDatabase } from './database';
 import { dnsEgressRule, INGRESS_NGINX, peerOf, tcpPorts } from './network-policies';
 import { Redis } from './redis';
+import { IPV4 } from './validate';
 
 /** Inputs of {@link gatewayNetworkPolicies}. */
 export interface GatewayNetworkPoliciesOptions {
@@ -24,7 +25,6 @@ export interface GatewayNetworkPoliciesOptions {
   readonly redis?: Redis;
 }
 
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 /**
  * The gateway's NetworkPolicies: `<name>` admits HTTP only from the ingress

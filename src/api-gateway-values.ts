@@ -10,7 +10,7 @@ import { TrafficSource } from './network-policies';
 import { ErpApiProbes } from './probes';
 import { RedisProps } from './redis';
 import { ComputeResources } from './resources';
-import { fail } from './validate';
+import { DNS_SUBDOMAIN, fail, IPV4 } from './validate';
 
 /** `image` of {@link ApiGatewayChartProps}. */
 export interface ApiGatewayImage {
@@ -198,8 +198,6 @@ export interface ApiGatewayChartProps extends ChartProps {
 }
 
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
-const HOST = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** A semantic version such as `0.1.0` (Helm's Chart.yaml `version`). */
 export function checkSemver(scope: IConstruct | string, field: string, value: string): string {
@@ -220,7 +218,7 @@ export function checkAllowedHost(scope: IConstruct | string, field: string, valu
   }
   const bare = typeof value === 'string' && value.startsWith('.') ? value.slice(1) : value;
   const ok = typeof bare === 'string' && bare.length <= 253
-    && ((bare === value && IPV4.test(bare)) || (HOST.test(bare) && bare.split('.').every((l) => l.length <= 63)));
+    && ((bare === value && IPV4.test(bare)) || (DNS_SUBDOMAIN.test(bare) && bare.split('.').every((l) => l.length <= 63)));
   if (ok) return value;
   return fail(scope, field, value, "must be a host name ('api.example.com', 'localhost'), a domain with a leading dot ('.example.com'), an IPv4 address or '*' (no scheme, port, path, comma or space)");
 }

@@ -1,6 +1,6 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { DatabaseConnection } from './database';
+import { DATABASE_ENV_NAMES, DatabaseConnection } from './database';
 import type { RedisConnection } from './redis';
 import { checkDnsSubdomain, checkEnvName, fail } from './validate';
 
@@ -64,7 +64,7 @@ export class AppEnv extends Construct {
     for (const name of Object.keys(this.plain)) {
       checkEnvName(scope, `env.${name}`, name);
       if (typeof this.plain[name] !== 'string') fail(scope, `env.${name}`, this.plain[name], 'must be a string (quote numbers and booleans, e.g. "False")');
-      if (this.database && /^DB_(HOST|PORT|NAME|USER|PASSWORD)$/.test(name)) {
+      if (this.database && (DATABASE_ENV_NAMES as readonly string[]).includes(name)) {
         fail(scope, `env.${name}`, this.plain[name], "is set from 'database'; remove it from 'env' or drop 'database'");
       }
     }

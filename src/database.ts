@@ -1,5 +1,5 @@
 import { IConstruct } from 'constructs';
-import { checkDnsSubdomain, checkPort, checkSqlIdentifier, fail } from './validate';
+import { checkDnsSubdomain, checkPort, checkSqlIdentifier, DNS_SUBDOMAIN, fail, IPV4 } from './validate';
 
 /**
  * How application pods reach a PostgreSQL database. `CostMgmtPostgres`
@@ -66,11 +66,9 @@ export class ExternalDatabase implements IDatabase {
   private constructor(public readonly connection: DatabaseConnection) {}
 }
 
-const HOST = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
 /** A host name or IPv4 address. */
 export function checkHost(scope: IConstruct | string, field: string, value: string): string {
-  if (typeof value !== 'string' || (!HOST.test(value) && !/^\d{1,3}(\.\d{1,3}){3}$/.test(value)) || value.length > 253) {
+  if (typeof value !== 'string' || (!DNS_SUBDOMAIN.test(value) && !IPV4.test(value)) || value.length > 253) {
     fail(scope, field, value, "must be a lower-case DNS name or IPv4 address, e.g. 'postgres' or 'db.example.com'");
   }
   return value;

@@ -54,10 +54,6 @@ export interface ManifestFile {
 }
 
 /** Runs the construct validations cdk8s' App.synth would run (e.g. cdk8s-plus' own checks). */
-export function validateConstructs(root: IConstruct): void {
-  validateAll(root.node.findAll());
-}
-
 function validateAll(constructs: readonly IConstruct[]): void {
   const errors: string[] = [];
   for (const c of constructs) {

@@ -43,7 +43,10 @@ export function fail(scope: IConstruct | string, field: string, value: unknown, 
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** Lower-case DNS labels joined by dots (length limits checked separately). */
+export const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** A dotted-quad IPv4 address. */
+export const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 /** A DNS-1123 label: lower-case alphanumerics and '-', at most `max` (63) characters. */
 export function checkDnsLabel(scope: IConstruct | string, field: string, value: string, max = 63): string {
