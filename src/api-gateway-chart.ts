@@ -1,4 +1,4 @@
-import { ApiObject, Chart, Duration, JsonPatch } from 'cdk8s';
+import { Chart, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { gatewayNetworkPolicies } from './api-gateway-network-policy';
@@ -11,8 +11,9 @@ import { CostMgmtPostgres } from './cost-mgmt-postgres';
 import { DATABASE_ENV_NAMES, IDatabase } from './database';
 import { addDatabaseInitContainers, MigrationJob } from './migration-job';
 import { ArgoCdHook, HelmHook, MigrationDelivery, Migrations } from './migrations';
-import { addContainer, addPodLabels, disableServiceLinks, standardLabels } from './pod-helpers';
+import { addContainer, addPodLabels, addProbeHostHeader, disableServiceLinks, nameFirstPort, standardLabels } from './pod-helpers';
 import { checkProbeBudget, httpProbes } from './probes';
+import { checkTermination, softSpread } from './web-service';
 import { checkResources, resources } from './resources';
 import { Redis } from './redis';
 import { DEFAULT_USER, restrictedPod } from './security';
@@ -98,7 +99,8 @@ export class ApiGatewayChart extends Chart {
     const mig = props.migrations ?? {};
     const migrations = mig.framework ?? Migrations.django();
     const migrationResources = checkResources(this, 'migrations.resources', mig.resources ?? appResources);
-    const probes = httpProbes(this, props.probes, '/api/health/');
+    const probes = httpProbes(this, props.probes, '/api/health/', probeHost(allowedHosts));
+    const { preStopDelay, grace } = checkTermination(this, props.preStopDelay, props.terminationGracePeriod);
     const env: Record<string, string> = { ...DEFAULT_ENV, ...(props.env ?? {}) };
     if (env.ALLOWED_HOSTS !== undefined) fail(this, 'env.ALLOWED_HOSTS', env.ALLOWED_HOSTS, "is set from 'allowedHosts'; remove it from 'env'");
     if (production && /^(true|1|yes|on)$/i.test(env.DEBUG ?? '')) {
@@ -160,9 +162,11 @@ export class ApiGatewayChart extends Chart {
       serviceAccount: this.serviceAccount,
       automountServiceAccountToken: false,
       securityContext: restrictedPod(user),
+      terminationGracePeriod: grace,
       volumes: [tmp],
       spread: false,
     });
+    if ((props.spread ?? true) && replicas > 1) softSpread(this.deployment);
     addPodLabels(this.deployment, { ...this.appEnv.podLabels, ...(this.redis?.connection.clientLabels ?? {}) });
     // No `<SERVICE>_PORT=tcp://...` variables: `redis` and `postgres` Services would shadow the app's settings.
     disableServiceLinks(this.deployment);
@@ -180,15 +184,10 @@ export class ApiGatewayChart extends Chart {
       readiness: probes.readiness(port),
       liveness: probes.liveness(port),
       startup: probes.startup(port),
+      lifecycle: { preStop: kplus.Handler.fromCommand(['sleep', String(preStopDelay.toSeconds())]) },
     }, { resources: appResources, user, tmp });
-    const dep = ApiObject.of(this.deployment);
-    dep.addJsonPatch(JsonPatch.add('/spec/template/spec/containers/0/ports/0/name', 'http'));
-    const host = probeHost(allowedHosts);
-    if (host !== undefined) {
-      for (const probe of ['readinessProbe', 'livenessProbe', ...(probes.startupWindow ? ['startupProbe'] : [])]) {
-        dep.addJsonPatch(JsonPatch.add(`/spec/template/spec/containers/0/${probe}/httpGet/httpHeaders`, [{ name: 'Host', value: host }]));
-      }
-    }
+    nameFirstPort(this.deployment, 'app', 'http');
+    if (probes.host !== undefined) addProbeHostHeader(this.deployment, 'app', probes.host, probes.kinds);
     checkProbeBudget(this, probes, PROGRESS_DEADLINE, migrations.waitBudget);
 
     this.service = new kplus.Service(this, 'Service', {
@@ -207,7 +206,6 @@ export class ApiGatewayChart extends Chart {
         tmp: kplus.Volume.fromEmptyDir(this, 'JobTmp', 'tmp'),
         labels: { ...labels, 'app.kubernetes.io/component': 'migrations' },
       });
-      disableServiceLinks(this.migrationJob.job);
     }
 
     if (replicas > 1) {

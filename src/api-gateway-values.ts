@@ -1,4 +1,4 @@
-import { ChartProps } from 'cdk8s';
+import { ChartProps, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
 import { CostMgmtPostgresProps } from './cost-mgmt-postgres';
@@ -195,6 +195,12 @@ export interface ApiGatewayChartProps extends ChartProps {
   readonly redis?: ApiGatewayRedis;
   /** UID (and GID, fsGroup) of every container. @default 1000 */
   readonly user?: number;
+  /** preStop sleep before SIGTERM, while endpoints drop the pod. @default Duration.seconds(10) */
+  readonly preStopDelay?: Duration;
+  /** Time from termination to SIGKILL; must exceed `preStopDelay`. @default Duration.minutes(2) */
+  readonly terminationGracePeriod?: Duration;
+  /** Prefer different nodes and zones for the replicas (soft anti-affinity). @default true */
+  readonly spread?: boolean;
 }
 
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;

@@ -5,12 +5,12 @@ import { Construct } from 'constructs';
 import { checkHost, DatabaseConnection, IDatabase } from './database';
 import { clientsOnlyPolicy } from './network-policies';
 import { PostgresBackup, PostgresBackupOptions } from './postgres-backup';
-import { DEFAULT_KUBECTL_IMAGE, PostgresCredentials } from './postgres-credentials';
+import { PostgresCredentials } from './postgres-credentials';
 import {
   checkExtensionName, checkObjectName, postgresConfig, PostgresDatabaseSpec, postgresInitSql,
   postgresPreStartScript, postgresStartScript, PRELOAD_EXTENSIONS,
 } from './postgres-sql';
-import { addContainer, standardLabels } from './pod-helpers';
+import { addContainer, disableServiceLinks, standardLabels } from './pod-helpers';
 import { checkResources, ComputeResources, parseBytes, quantity, resources } from './resources';
 import { restrictedPod } from './security';
 import { checkClientLabels, checkDnsSubdomain, checkImage, checkPort, checkSqlIdentifier, checkUnique, fail } from './validate';
@@ -58,7 +58,10 @@ export interface CostMgmtPostgresProps {
   readonly sharedPreloadLibraries?: string[];
   /** Longest first start (initdb, crash recovery) before the kubelet restarts the server. @default Duration.minutes(10) */
   readonly startupTimeout?: Duration;
-  /** kubectl image of the credentials Job. @default DEFAULT_KUBECTL_IMAGE */
+  /**
+   * Image of the credentials Job; it runs `python3 -c` (standard library only).
+   * @default - the server image (sclorg images ship Python 3 for their start-up scripts)
+   */
   readonly credentialsImage?: string;
   /** Requests and limits of the credentials Job. @default 50m/64Mi requests, 200m/128Mi limits */
   readonly credentialsResources?: ComputeResources;
@@ -167,7 +170,7 @@ export class CostMgmtPostgres extends Construct implements IDatabase {
       ];
       if (generated.length) {
         this.credentials = new PostgresCredentials(this, 'Credentials', {
-          name: `${NAME}-credentials-init`, secrets: generated, image: props.credentialsImage ?? DEFAULT_KUBECTL_IMAGE,
+          name: `${NAME}-credentials-init`, secrets: generated, image: props.credentialsImage ?? image,
           resources: props.credentialsResources, labels: standardLabels(NAME, 'credentials', 'erp'), networkPolicy,
         });
       }
@@ -207,6 +210,7 @@ export class CostMgmtPostgres extends Construct implements IDatabase {
         terminationGracePeriod: Duration.seconds(60),
       });
       this.statefulSet = sts;
+      disableServiceLinks(sts);
       const isReady = ['pg_isready', '-h', '127.0.0.1', '-p', String(port), '-q'];
       const probe = (period: number, failureThreshold: number, delay = 0) => kplus.Probe.fromCommand(isReady, {
         initialDelaySeconds: Duration.seconds(delay), periodSeconds: Duration.seconds(period), timeoutSeconds: Duration.seconds(5), failureThreshold,

@@ -1,4 +1,4 @@
-import { Duration } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { VerticalPodAutoscalerSpecUpdatePolicyUpdateMode as VpaMode } from '../imports/vpa-autoscaling.k8s.io';
 import { IDatabase } from './database';
@@ -67,6 +67,12 @@ export interface ErpApiIngress {
   readonly tlsSecretName?: string;
   /** WebSocket (Django Channels) proxy timeouts. @default Duration.hours(1) */
   readonly websocketTimeout?: Duration;
+  /**
+   * Largest request body the Ingress accepts (`proxy-body-size`): ingress-nginx
+   * answers 413 above its 1m default, too small for uploads to the media volume.
+   * @default Size.mebibytes(100)
+   */
+  readonly maxBodySize?: Size;
 }
 
 /** Prometheus scraping. */
@@ -77,6 +83,12 @@ export interface ErpApiMetrics {
   readonly path?: string;
   /** @default Duration.seconds(30) */
   readonly interval?: Duration;
+  /**
+   * Extra labels of the ServiceMonitor, for the Prometheus that selects it
+   * (kube-prometheus-stack selects `release: <its release name>` by default).
+   * @default {}
+   */
+  readonly serviceMonitorLabels?: Record<string, string>;
 }
 
 /** Network isolation of the app's pods (API, migration Job, Celery). */
@@ -145,6 +157,27 @@ export interface ErpApiProps {
   readonly metrics?: ErpApiMetrics | false;
   /** Rollout that makes no progress for this long is marked failed. @default Duration.minutes(10) */
   readonly progressDeadline?: Duration;
+  /**
+   * How long a terminating pod keeps serving before the server gets SIGTERM
+   * (a `preStop` sleep): the time the Service endpoints and the Ingress
+   * controller need to stop sending it new requests, so rollouts drop none.
+   * @default Duration.seconds(10)
+   */
+  readonly preStopDelay?: Duration;
+  /**
+   * Time from the start of termination to SIGKILL: the preStop delay, then
+   * the server's graceful shutdown (in-flight requests, WebSocket close).
+   * Must exceed `preStopDelay`.
+   * @default Duration.minutes(2)
+   */
+  readonly terminationGracePeriod?: Duration;
+  /**
+   * Prefer to run replicas on different nodes and zones (a soft pod
+   * anti-affinity: scheduling never fails because of it). Not applied when a
+   * ReadWriteOnce media volume pins the replicas to one node.
+   * @default true
+   */
+  readonly spread?: boolean;
   /** NetworkPolicies for the app's pods; `false` for none. @default - HTTP from ingress-nginx, metrics from Prometheus, egress DNS + 5432 + 6379 */
   readonly networkPolicy?: ErpApiNetworkPolicy | false;
   /** Labels added to every object. @default {} */

@@ -1,4 +1,4 @@
-import { ApiObject, Duration, JsonPatch } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com';
@@ -7,12 +7,13 @@ import { ErpApiIngress, ErpApiNetworkPolicy, ErpApiProps, VpaMode } from './erp-
 import { AppEnv } from './app-env';
 import { addDatabaseInitContainers, MigrationJob } from './migration-job';
 import { Migrations } from './migrations';
-import { addContainer, addPodLabels, standardLabels } from './pod-helpers';
+import { addContainer, addPodLabels, addProbeHostHeader, disableServiceLinks, nameFirstPort, standardLabels } from './pod-helpers';
 import { checkResources, parseBytes, quantity, resources } from './resources';
 import { DEFAULT_USER, restrictedPod } from './security';
-import { checkDnsLabel, checkDnsSubdomain, checkHostname, checkImage, checkInt, checkPort, fail } from './validate';
+import { checkDnsLabel, checkDnsSubdomain, checkHostname, checkImage, checkInt, checkLabels, checkPort, fail } from './validate';
 import { dnsEgressRule, INGRESS_NGINX, peerOf, PROMETHEUS, tcpPorts } from './network-policies';
 import { checkProbeBudget, httpProbes } from './probes';
+import { bodySize, checkTermination, softSpread } from './web-service';
 
 
 /**
@@ -79,7 +80,9 @@ export class ErpApi extends Construct {
     }
     const replicas = scaling ? scaling.min : checkInt(this, 'replicas', props.replicas ?? 1, 1, 1000);
     const maxReplicas = scaling ? scaling.max : replicas;
-    const probes = httpProbes(this, props.probes);
+    const ingressHost = props.ingress ? checkHostname(this, 'ingress.host', props.ingress.host) : undefined;
+    const probes = httpProbes(this, props.probes, undefined, ingressHost ?? this.name);
+    const { preStopDelay, grace } = checkTermination(this, props.preStopDelay, props.terminationGracePeriod);
     const labels = { ...standardLabels(this.name, 'api', 'erp'), ...(props.labels ?? {}) };
 
     this.appEnv = new AppEnv(this, 'Env', { secretName: props.envSecretName, database: props.database?.connection, redis: props.redis?.connection, env: props.env });
@@ -101,10 +104,12 @@ export class ErpApi extends Construct {
       serviceAccount: this.serviceAccount,
       automountServiceAccountToken: false,
       securityContext: restrictedPod(this.user),
+      terminationGracePeriod: grace,
       volumes: [tmp],
       spread: false,
     });
     addPodLabels(this.deployment, this.appEnv.podLabels);
+    disableServiceLinks(this.deployment);
     addDatabaseInitContainers(this.deployment, {
       image: this.image, migrations: this.migrations, env: this.appEnv, resources: migrationResources,
       user: this.user, tmp, migrate: runOnStartup,
@@ -113,6 +118,7 @@ export class ErpApi extends Construct {
       port: checkPort(this, 'metrics.port', props.metrics?.port ?? 8001),
       path: props.metrics?.path ?? '/metrics',
       interval: props.metrics?.interval ?? Duration.seconds(30),
+      serviceMonitorLabels: props.metrics?.serviceMonitorLabels ?? {},
     };
     if (metrics && metrics.port === port) fail(this, 'metrics.port', metrics.port, `must differ from 'port' (${port})`);
     const app = addContainer(this.deployment, {
@@ -125,10 +131,13 @@ export class ErpApi extends Construct {
       readiness: probes.readiness(port),
       liveness: probes.liveness(port),
       startup: probes.startup(port),
+      // keep serving while endpoints and the Ingress controller drop the pod
+      lifecycle: { preStop: kplus.Handler.fromCommand(['sleep', String(preStopDelay.toSeconds())]) },
     }, { resources: appResources, user: this.user, tmp });
-    const depObj = ApiObject.of(this.deployment);
-    depObj.addJsonPatch(JsonPatch.add('/spec/template/spec/containers/0/ports/0/name', 'http'));
+    nameFirstPort(this.deployment, 'app', 'http');
+    if (probes.host !== undefined) addProbeHostHeader(this.deployment, 'app', probes.host, probes.kinds);
 
+    let pinned = false;
     if (props.media !== false) {
       const m = props.media ?? {};
       const size = m.size ?? '20Gi';
@@ -145,8 +154,10 @@ export class ErpApi extends Construct {
       if (accessMode === kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE && maxReplicas > 1) {
         // RWO: every replica must run on the node that mounted the volume.
         this.deployment.scheduling.colocate(this.deployment, { topology: kplus.Topology.HOSTNAME });
+        pinned = true;
       }
     }
+    if ((props.spread ?? true) && !pinned && maxReplicas > 1) softSpread(this.deployment);
 
     const servicePorts: kplus.ServicePort[] = [{ name: 'http', port: 80, targetPort: port }];
     if (metrics) servicePorts.push({ name: 'metrics', port: metrics.port, targetPort: metrics.port });
@@ -219,7 +230,7 @@ export class ErpApi extends Construct {
 
     if (metrics) {
       this.serviceMonitor = new ServiceMonitor(this, 'ServiceMonitor', {
-        metadata: { name: this.name, labels },
+        metadata: { name: this.name, labels: { ...labels, ...checkLabels(this, 'metrics.serviceMonitorLabels', metrics.serviceMonitorLabels) } },
         spec: {
           selector: { matchLabels: { 'app.kubernetes.io/name': this.name, 'app.kubernetes.io/component': 'api' } },
           endpoints: [{ port: 'metrics', path: metrics.path, interval: `${metrics.interval.toSeconds()}s` }],
@@ -256,7 +267,7 @@ export class ErpApi extends Construct {
   }
 
   private addIngress(opts: ErpApiIngress, labels: Record<string, string>): kplus.Ingress {
-    const host = checkHostname(this, 'ingress.host', opts.host);
+    const host = opts.host;
     const timeout = String((opts.websocketTimeout ?? Duration.hours(1)).toSeconds());
     const annotations: Record<string, string> = {
       // WebSocket (Django Channels): ingress-nginx upgrades connections by
@@ -264,6 +275,7 @@ export class ErpApi extends Construct {
       'nginx.ingress.kubernetes.io/proxy-read-timeout': timeout,
       'nginx.ingress.kubernetes.io/proxy-send-timeout': timeout,
       'nginx.ingress.kubernetes.io/proxy-http-version': '1.1',
+      'nginx.ingress.kubernetes.io/proxy-body-size': bodySize(this, 'ingress.maxBodySize', opts.maxBodySize ?? Size.mebibytes(100)),
     };
     const tls: kplus.IngressTls[] = [];
     if (opts.clusterIssuer !== undefined) {

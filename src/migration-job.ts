@@ -4,7 +4,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { AppEnv } from './app-env';
 import { MigrationDelivery, Migrations } from './migrations';
-import { addContainer, addPodLabels } from './pod-helpers';
+import { addContainer, addPodLabels, disableServiceLinks } from './pod-helpers';
 import { ComputeResources } from './resources';
 import { restrictedPod } from './security';
 import { checkDnsLabel, checkInt, fail } from './validate';
@@ -138,6 +138,7 @@ export class MigrationJob extends Construct {
       podMetadata: { labels: props.labels },
     });
     addPodLabels(this.job, props.env.podLabels);
+    disableServiceLinks(this.job);
     addDatabaseInitContainers(this.job, { ...props, migrate: false });
     addContainer(this.job, {
       name: 'migrate',

@@ -46,9 +46,45 @@ export function addPodLabels(workload: kplus.AbstractPod, labels: Record<string,
   for (const [k, v] of Object.entries(labels)) workload.podMetadata.addLabel(k, v);
 }
 
-/** Replaces the pod template's `enableServiceLinks` (Django reads `<SVC>_PORT` vars otherwise). */
+/**
+ * Turns off `enableServiceLinks` in the pod template: otherwise Kubernetes
+ * injects `<SERVICE>_PORT=tcp://10.x:6379`-style variables for every Service
+ * of the namespace (`redis`, `postgres`...), which shadow settings such as
+ * `REDIS_PORT` that the app reads as a number. cdk8s-plus-28 has no prop for it.
+ */
 export function disableServiceLinks(workload: kplus.AbstractPod): void {
   ApiObject.of(workload).addJsonPatch(JsonPatch.add(`${podSpecPath(workload)}/enableServiceLinks`, false));
+}
+
+/**
+ * JSON pointer of a container (found by name, among containers or init
+ * containers) inside a workload's manifest, for the few fields cdk8s-plus-28
+ * cannot set (probe HTTP headers, port names).
+ */
+export function containerPath(workload: kplus.AbstractPod, name: string): string {
+  const main = workload.containers.findIndex((c) => c.name === name);
+  if (main >= 0) return `${podSpecPath(workload)}/containers/${main}`;
+  const init = workload.initContainers.findIndex((c) => c.name === name);
+  if (init >= 0) return `${podSpecPath(workload)}/initContainers/${init}`;
+  throw new Error(`no container named '${name}' in ${workload.node.path}`);
+}
+
+/** Names a container's first port (`ports[0].name`): cdk8s-plus-28's `portNumber` has no name. */
+export function nameFirstPort(workload: kplus.AbstractPod, container: string, portName: string): void {
+  ApiObject.of(workload).addJsonPatch(JsonPatch.add(`${containerPath(workload, container)}/ports/0/name`, portName));
+}
+
+/**
+ * Makes the HTTP probes of a container send `Host: <host>`. Without it the
+ * kubelet sends the pod IP, which Django (with DEBUG off) and Starlette's
+ * TrustedHostMiddleware reject with 400 unless it is allowed, so the pod
+ * never becomes Ready.
+ */
+export function addProbeHostHeader(workload: kplus.AbstractPod, container: string, host: string,
+  probes: ReadonlyArray<'readinessProbe' | 'livenessProbe' | 'startupProbe'>): void {
+  const obj = ApiObject.of(workload);
+  const base = containerPath(workload, container);
+  for (const probe of probes) obj.addJsonPatch(JsonPatch.add(`${base}/${probe}/httpGet/httpHeaders`, [{ name: 'Host', value: host }]));
 }
 
 /** Standard `app.kubernetes.io/*` labels. */

@@ -2,14 +2,74 @@ import { createHash } from 'crypto';
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { addContainer, addPodLabels } from './pod-helpers';
+import { addContainer, addPodLabels, disableServiceLinks } from './pod-helpers';
 import { NEEDS_API_ACCESS_ANNOTATION } from './policy';
 import { checkResources, ComputeResources, resources } from './resources';
 import { restrictedPod } from './security';
 import { checkDnsLabel, checkDnsSubdomain, checkImage, checkSqlIdentifier, checkUnique } from './validate';
 
-/** kubectl with a shell (the v1.28 images are distroless: no `sh`; v1.29+ are built on debian-base with bash). */
-export const DEFAULT_KUBECTL_IMAGE = 'registry.k8s.io/kubectl:v1.29.10';
+/**
+ * The credentials Job's program (Python 3 standard library only, no shell, no
+ * kubectl): for each Secret it asks the Kubernetes API with the pod's
+ * ServiceAccount token; only when the answer is 404 does it generate a
+ * password (24 random bytes as 48 hex characters: URL-safe, so it fits a
+ * DATABASE_URL) and create the Secret, treating 409 AlreadyExists (a
+ * concurrent run) as success. Any other answer (403 while the RoleBinding is
+ * not there yet, the API unreachable) fails the pod, and the Job retries. An
+ * existing Secret is never touched: re-applying the manifests never changes a
+ * password. It runs in the PostgreSQL server image, which has Python 3 for
+ * its own start-up scripts (sclorg's cgroup-limits).
+ *
+ * `ERP_K8S_API_URL` and `ERP_K8S_SERVICEACCOUNT_DIR` override the in-cluster
+ * API address and credentials (tests run it against a stand-in API).
+ */
+export function credentialsProgram(secrets: readonly GeneratedSecretSpec[], labels: Record<string, string> = {}): string {
+  const spec = JSON.stringify(secrets.map((s) => ({ name: s.name, literals: s.literals })));
+  return [
+    'import json, os, secrets, ssl, sys, urllib.error, urllib.request',
+    `SPEC = json.loads(${JSON.stringify(spec)})`,
+    `LABELS = json.loads(${JSON.stringify(JSON.stringify(labels))})`,
+    'sa = os.environ.get("ERP_K8S_SERVICEACCOUNT_DIR", "/var/run/secrets/kubernetes.io/serviceaccount")',
+    'ns = os.environ.get("POD_NAMESPACE") or open(os.path.join(sa, "namespace")).read().strip()',
+    'api = os.environ.get("ERP_K8S_API_URL")',
+    'if not api:',
+    '    host, port = os.environ["KUBERNETES_SERVICE_HOST"], os.environ.get("KUBERNETES_SERVICE_PORT", "443")',
+    '    api = "https://%s:%s" % ("[%s]" % host if ":" in host else host, port)',
+    'ctx = ssl.create_default_context(cafile=os.path.join(sa, "ca.crt")) if api.startswith("https:") else None',
+    'token = open(os.path.join(sa, "token")).read().strip()',
+    'base = "%s/api/v1/namespaces/%s/secrets" % (api, ns)',
+    '',
+    'def call(method, url, body=None):',
+    '    data = None if body is None else json.dumps(body).encode()',
+    '    req = urllib.request.Request(url, data=data, method=method, headers={',
+    '        "Authorization": "Bearer " + token, "Accept": "application/json", "Content-Type": "application/json"})',
+    '    try:',
+    '        with urllib.request.urlopen(req, context=ctx, timeout=30) as r:',
+    '            return r.status, b""  # never keep a Secret body',
+    '    except urllib.error.HTTPError as e:',
+    '        return e.code, e.read()[:500]',
+    '',
+    'for s in SPEC:',
+    '    name = s["name"]',
+    '    code, body = call("GET", "%s/%s" % (base, name))',
+    '    if code == 200:',
+    '        print("secret/%s exists: left unchanged" % name, flush=True)',
+    '        continue',
+    '    if code != 404:',
+    '        sys.exit("secret/%s: GET answered %d: %s" % (name, code, body.decode(errors="replace")))',
+    '    data = dict(s["literals"], password=secrets.token_hex(24))',
+    '    obj = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",',
+    '           "metadata": {"name": name, "namespace": ns, "labels": LABELS}, "stringData": data}',
+    '    code, body = call("POST", base, obj)',
+    '    if code == 201:',
+    '        print("secret/%s created" % name, flush=True)',
+    '    elif code == 409:',
+    '        print("secret/%s was created concurrently: left unchanged" % name, flush=True)',
+    '    else:',
+    '        sys.exit("secret/%s: create answered %d: %s" % (name, code, body.decode(errors="replace")))',
+    '',
+  ].join('\n');
+}
 
 /** A Secret the credentials Job creates when it is absent. */
 export interface GeneratedSecretSpec {
@@ -19,58 +79,16 @@ export interface GeneratedSecretSpec {
   readonly literals: Record<string, string>;
 }
 
-/**
- * The credentials Job's script: for each Secret, `kubectl get`; only when the
- * answer is NotFound, generate a password (24 bytes of /dev/urandom as 48 hex
- * characters: URL-safe, so it fits a DATABASE_URL) and `kubectl create` it,
- * treating AlreadyExists (a concurrent run) as success. Any other answer
- * (Forbidden while the RoleBinding is not there yet, API unreachable) fails the
- * pod, and the Job retries. An existing Secret is never touched: re-applying
- * the manifests never changes a password.
- */
-export function credentialsScript(secrets: readonly GeneratedSecretSpec[]): string {
-  const lines = [
-    'set -eu',
-    'umask 077',
-    'ns="${POD_NAMESPACE:?POD_NAMESPACE is not set}"',
-    'pwfile="${TMPDIR:-/tmp}/password"',
-    'trap \'rm -f "$pwfile"\' EXIT',
-    'ensure_secret() {',
-    '  name="$1"; shift',
-    '  if out=$(kubectl get secret "$name" -n "$ns" -o name 2>&1); then',
-    '    echo "secret/$name exists: left unchanged"; return 0',
-    '  fi',
-    '  case "$out" in *NotFound*|*"not found"*) ;; *) echo "$out" >&2; return 1 ;; esac',
-    '  head -c 24 /dev/urandom | od -An -tx1 | tr -d \' \\n\' > "$pwfile"',
-    '  [ "$(wc -c < "$pwfile")" -eq 48 ] || { echo "could not generate a password" >&2; return 1; }',
-    '  if out=$(kubectl create secret generic "$name" -n "$ns" "$@" --from-file=password="$pwfile" 2>&1); then',
-    '    echo "secret/$name created"',
-    '  else',
-    '    case "$out" in *AlreadyExists*|*"already exists"*) echo "secret/$name was created concurrently: left unchanged" ;; *) echo "$out" >&2; return 1 ;; esac',
-    '  fi',
-    '  rm -f "$pwfile"',
-    '}',
-  ];
-  for (const s of secrets) {
-    const literals = Object.entries(s.literals).map(([k, v]) => `--from-literal=${k}=${v}`);
-    lines.push(['ensure_secret', s.name, ...literals].join(' '));
-  }
-  return lines.join('\n') + '\n';
-}
-
 /** Properties of {@link PostgresCredentials}. */
 export interface PostgresCredentialsProps {
   /** Base name of the ServiceAccount, Role, RoleBinding and Job. */
   readonly name: string;
   /** Secrets to create when absent. */
   readonly secrets: readonly GeneratedSecretSpec[];
+  /** Image with `python3` (the standard library is enough): the PostgreSQL server image has it. */
+  readonly image: string;
   /**
-   * Image with kubectl and a POSIX shell.
-   * @default DEFAULT_KUBECTL_IMAGE
-   */
-  readonly image?: string;
-  /**
-   * Requests and limits of the kubectl container.
+   * Requests and limits of the container.
    * @default 50m/64Mi requests, 200m/128Mi limits
    */
   readonly resources?: ComputeResources;
@@ -81,7 +99,7 @@ export interface PostgresCredentialsProps {
   readonly labels?: Record<string, string>;
   /**
    * UID (and GID) the container runs as.
-   * @default 65532
+   * @default 26 (the sclorg PostgreSQL image's postgres user)
    */
   readonly user?: number;
   /**
@@ -94,7 +112,7 @@ export interface PostgresCredentialsProps {
 
 /**
  * Creates generated Secrets once, in the cluster, so no password is ever in
- * dist/ or git: a Job whose ServiceAccount may only `create` Secrets and `get`
+ * dist/ or git (see {@link credentialsProgram}): a Job whose ServiceAccount may only `create` Secrets and `get`
  * the named ones. Safe under plain `kubectl apply`: the Job's name carries a
  * hash of its pod template (Jobs are immutable), it is deleted an hour after
  * it finishes, and every run leaves existing Secrets alone.
@@ -115,16 +133,16 @@ export class PostgresCredentials extends Construct {
     super(scope, id);
     const where = scope; // errors name the construct the props were given to
     const name = checkDnsLabel(where, 'name', props.name, 50);
-    const image = checkImage(where, 'credentialsImage', props.image ?? DEFAULT_KUBECTL_IMAGE);
+    const image = checkImage(where, 'credentialsImage', props.image);
     const r = checkResources(where, 'credentialsResources', props.resources ?? resources('50m', '64Mi', '200m', '128Mi'));
-    const user = props.user ?? 65532;
+    const user = props.user ?? 26;
     const labels = props.labels ?? {};
     props.secrets.forEach((s, i) => {
       checkDnsSubdomain(where, `secrets[${i}].name`, s.name);
       for (const [k, v] of Object.entries(s.literals)) checkSqlIdentifier(where, `secrets[${i}].${k}`, v);
     });
     checkUnique(where, 'secrets', props.secrets.map((s) => s.name));
-    const script = credentialsScript(props.secrets);
+    const script = credentialsProgram(props.secrets, labels);
 
     this.serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
       metadata: { name, labels },
@@ -139,7 +157,7 @@ export class PostgresCredentials extends Construct {
 
     this.jobName = `${name}-${createHash('sha256').update(JSON.stringify([image, script, r, user])).digest('hex').slice(0, 8)}`;
     const reason = `creates the Secrets ${props.secrets.map((s) => s.name).join(', ')} once, when absent (passwords never leave the cluster)`;
-    const tmp = kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', { medium: kplus.EmptyDirMedium.MEMORY, sizeLimit: Size.mebibytes(16) });
+    const tmp = kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', { sizeLimit: Size.mebibytes(16) });
     this.job = new kplus.Job(this, 'Resource', {
       metadata: { name: this.jobName, labels, annotations: { [NEEDS_API_ACCESS_ANNOTATION]: reason } },
       podMetadata: { labels, annotations: { [NEEDS_API_ACCESS_ANNOTATION]: reason } },
@@ -152,14 +170,15 @@ export class PostgresCredentials extends Construct {
       volumes: [tmp],
     });
     addPodLabels(this.job, labels);
+    disableServiceLinks(this.job);
     addContainer(this.job, {
       name: 'create-secrets',
       image,
-      command: ['/bin/sh', '-c', script],
+      command: ['python3', '-c', script],
       envVariables: {
         POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
         HOME: kplus.EnvValue.fromValue('/tmp'),
-        TMPDIR: kplus.EnvValue.fromValue('/tmp'),
+        PYTHONDONTWRITEBYTECODE: kplus.EnvValue.fromValue('1'),
       },
     }, { resources: r, user, tmp });
 

@@ -1,12 +1,20 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
-import { checkInt, fail } from './validate';
+import { checkInt, DNS_SUBDOMAIN, fail, IPV4 } from './validate';
 
 /** Health probes of an HTTP service. */
 export interface ErpApiProbes {
   /** Health path for readiness, liveness and startup. @default '/api/v1/core/health/' */
   readonly path?: string;
+  /**
+   * `Host` header of the HTTP probes. Without one the kubelet sends the pod
+   * IP, which Django (DEBUG off) and TrustedHostMiddleware refuse with 400:
+   * the pod would never become Ready. It must be one of the app's
+   * ALLOWED_HOSTS.
+   * @default - ErpApi: the Ingress host, or its Service name without an Ingress; ApiGatewayChart: the first of `allowedHosts`
+   */
+  readonly host?: string;
   /** @default Duration.seconds(30) */
   readonly readinessInitialDelay?: Duration;
   /** @default Duration.seconds(10) */
@@ -38,6 +46,10 @@ export interface ErpApiProbes {
 /** Resolved probes. */
 export interface ResolvedProbes {
   readonly path: string;
+  /** The Host header, if any. */
+  readonly host?: string;
+  /** The probes a container gets (startup only when enabled). */
+  readonly kinds: ReadonlyArray<'readinessProbe' | 'livenessProbe' | 'startupProbe'>;
   readonly startupTimeout: Duration;
   readonly livenessWindow: Duration;
   readonly startupWindow?: Duration;
@@ -47,8 +59,10 @@ export interface ResolvedProbes {
 }
 
 /** Resolves and validates {@link ErpApiProbes}. */
-export function httpProbes(scope: IConstruct, p: ErpApiProbes = {}, defaultPath = '/api/v1/core/health/'): ResolvedProbes {
+export function httpProbes(scope: IConstruct, p: ErpApiProbes = {}, defaultPath = '/api/v1/core/health/', defaultHost?: string): ResolvedProbes {
   const path = p.path ?? defaultPath;
+  const host = p.host ?? defaultHost;
+  if (host !== undefined) checkHostHeader(scope, 'probes.host', host);
   if (typeof path !== 'string' || !path.startsWith('/') || /\s/.test(path)) {
     fail(scope, 'probes.path', path, "must be an absolute URL path such as '/api/v1/core/health/'");
   }
@@ -72,6 +86,8 @@ export function httpProbes(scope: IConstruct, p: ErpApiProbes = {}, defaultPath 
     kplus.Probe.fromHttpGet(path, { port, initialDelaySeconds: delay, periodSeconds: period, timeoutSeconds: timeout, failureThreshold: threshold });
   return {
     path,
+    host,
+    kinds: useStartup ? ['readinessProbe', 'livenessProbe', 'startupProbe'] : ['readinessProbe', 'livenessProbe'],
     startupTimeout,
     livenessWindow: Duration.seconds(lDelay.toSeconds() + lPeriod.toSeconds() * failureThreshold),
     startupWindow: useStartup ? Duration.seconds(startupPeriod.toSeconds() * startupThreshold) : undefined,
@@ -97,4 +113,12 @@ export function checkProbeBudget(scope: IConstruct, probes: ResolvedProbes, prog
     fail(scope, 'progressDeadline', `${progressDeadline.toSeconds()}s`,
       `must exceed the wait-for-database budget (${waitBudget.toSeconds()}s) plus 'probes.startupTimeout' (${start}s) = ${needed}s, or healthy rollouts are reported failed`);
   }
+}
+
+/** A host name or IPv4 address for a probe's Host header. */
+function checkHostHeader(scope: IConstruct, field: string, value: string): string {
+  if (typeof value !== 'string' || value.length > 253 || (!DNS_SUBDOMAIN.test(value) && !IPV4.test(value))) {
+    fail(scope, field, value, "must be a host name from the app's ALLOWED_HOSTS, e.g. 'erp.example.com' or 'erp-api' (no scheme, port or path)");
+  }
+  return value;
 }

@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { checkHost } from './database';
 import { clientsOnlyPolicy } from './network-policies';
-import { addContainer, standardLabels } from './pod-helpers';
+import { addContainer, disableServiceLinks, standardLabels } from './pod-helpers';
 import { checkResources, ComputeResources, parseBytes, quantity, resources } from './resources';
 import { restrictedPod } from './security';
 import { checkClientLabels, checkDnsSubdomain, checkImage, checkInt, checkPort, fail } from './validate';
@@ -117,6 +117,7 @@ export class Redis extends Construct implements IRedis {
       securityContext: restrictedPod(USER, USER),
     });
     this.statefulSet = sts;
+    disableServiceLinks(sts);
     const ping = (period: number, failureThreshold: number, delay = 0) => kplus.Probe.fromCommand(
       ['sh', '-c', `redis-cli -h 127.0.0.1 -p ${port} ping | grep -q PONG`],
       { initialDelaySeconds: Duration.seconds(delay), periodSeconds: Duration.seconds(period), timeoutSeconds: Duration.seconds(3), failureThreshold },

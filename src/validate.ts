@@ -182,13 +182,19 @@ export function checkLabelValue(scope: IConstruct | string, field: string, value
   return value;
 }
 
-/** Client labels (of a database or cache): at least one, each a valid Kubernetes label. */
-export function checkClientLabels(scope: IConstruct | string, labels: Record<string, string>, field = 'clientLabels'): Record<string, string> {
-  if (!labels || Object.keys(labels).length === 0) fail(scope, field, labels, 'must hold at least one label, or every pod in the namespace would be a client');
+/** Labels as Kubernetes accepts them: key `[dns-prefix/]name`, value up to 63 characters. */
+export function checkLabels(scope: IConstruct | string, field: string, labels: Record<string, string>): Record<string, string> {
+  if (labels === null || typeof labels !== 'object' || Array.isArray(labels)) fail(scope, field, labels, 'must be a map of label keys to values');
   for (const [k, v] of Object.entries(labels)) {
     if (!LABEL_KEY.test(k) || typeof v !== 'string' || !LABEL_VALUE.test(v)) {
       fail(scope, `${field}.${k}`, v, 'must be a Kubernetes label: key [dns-prefix/]name, value up to 63 letters, digits, \'-\', \'_\' or \'.\'');
     }
   }
   return labels;
+}
+
+/** Client labels (of a database or cache): at least one, each a valid Kubernetes label. */
+export function checkClientLabels(scope: IConstruct | string, labels: Record<string, string>, field = 'clientLabels'): Record<string, string> {
+  if (!labels || Object.keys(labels).length === 0) fail(scope, field, labels, 'must hold at least one label, or every pod in the namespace would be a client');
+  return checkLabels(scope, field, labels);
 }

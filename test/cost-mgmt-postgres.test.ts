@@ -3,7 +3,7 @@ import { CostMgmtPostgres, CostMgmtPostgresProps, DEFAULT_POSTGRES_IMAGE } from 
 import { defaultDeny } from '../src/network-policies';
 import { checkPolicy } from '../src/policy';
 import { backupScript } from '../src/postgres-backup';
-import { credentialsScript } from '../src/postgres-credentials';
+import { credentialsProgram } from '../src/postgres-credentials';
 import { postgresConfig, postgresInitSql, postgresPreStartScript } from '../src/postgres-sql';
 import { validateManifests } from '../src/schema-validator';
 import { all, container, containers, Manifest, one, podSpec, RESTRICTED } from './util';
@@ -175,21 +175,26 @@ describe('CostMgmtPostgres (in-cluster)', () => {
       const spec = podSpec(job);
       expect(spec.serviceAccountName).toBe('postgres-credentials-init');
       expect(spec.automountServiceAccountToken).toBe(true);
-      expect(containers(job)[0].image).toMatch(/^registry\.k8s\.io\/kubectl:v1\.\d+\.\d+$/);
+      // the server image: it has python3; no kubectl and no shell needed
+      expect(containers(job)[0].image).toBe('quay.io/sclorg/postgresql-13-c9s:c9s');
+      expect(containers(job)[0].command.slice(0, 2)).toEqual(['python3', '-c']);
+      expect(spec.enableServiceLinks).toBe(false);
       expect(job.spec.ttlSecondsAfterFinished).toBe(3600);
       expect(db.roleSecretNames).toEqual({ hive: 'postgres-hive-credentials' });
     });
 
-    test('the script never overwrites: get first, create only on NotFound, AlreadyExists is success', () => {
+    test('the program never overwrites: GET first, create only on 404, 409 AlreadyExists is success', () => {
       // GIVEN / WHEN
-      const script = credentialsScript([{ name: 'postgres-credentials', literals: { database: 'koku', username: 'koku' } }]);
+      const program = credentialsProgram([{ name: 'postgres-credentials', literals: { database: 'koku', username: 'koku' } }]);
       // THEN
-      expect(script).toContain('kubectl get secret "$name"');
-      expect(script).toMatch(/\*NotFound\*.*;;\s*\*\) echo "\$out" >&2; return 1/);
-      expect(script).toContain('/dev/urandom');
-      expect(script).toContain('*AlreadyExists*');
-      expect(script).toContain('ensure_secret postgres-credentials --from-literal=database=koku --from-literal=username=koku');
-      expect(script.indexOf('kubectl get')).toBeLessThan(script.indexOf('kubectl create'));
+      expect(program).toContain('call("GET", "%s/%s" % (base, name))');
+      expect(program).toMatch(/if code != 404:\n\s+sys\.exit/);
+      expect(program).toContain('secrets.token_hex(24)');
+      expect(program).toMatch(/elif code == 409:\n\s+print\("secret\/%s was created concurrently/);
+      expect(program).toContain('{\\"name\\":\\"postgres-credentials\\",\\"literals\\":{\\"database\\":\\"koku\\",\\"username\\":\\"koku\\"}}');
+      expect(program.indexOf('call("GET"')).toBeLessThan(program.indexOf('call("POST"'));
+      // never prints a Secret it read
+      expect(program).toContain('return r.status, b""');
     });
 
     test('the Job name is stable across synths (re-apply is a no-op)', () => {

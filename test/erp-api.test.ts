@@ -1,4 +1,4 @@
-import { ApiObject, Duration, JsonPatch } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { ErpApi, ErpApiProps, ExternalDatabase, MigrationDelivery, Migrations, VpaMode } from '../src';
 import { all, container, containers, Manifest, one, podSpec, RESTRICTED, synth, testChart } from './util';
@@ -243,8 +243,83 @@ describe('ErpApi validation', () => {
 });
 
 describe('ErpApi media choices', () => {
-  test('ReadWriteMany lets replicas spread (no pod affinity)', () => {
+  test('ReadWriteMany lets replicas spread: a soft anti-affinity over nodes and zones, no required term', () => {
     const dep = one(synthApi({ media: { accessMode: kplus.PersistentVolumeAccessMode.READ_WRITE_MANY } }).objs, 'Deployment');
-    expect(podSpec(dep).affinity).toBeUndefined();
+    const affinity = podSpec(dep).affinity;
+    expect(affinity.podAffinity).toBeUndefined();
+    expect(affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution).toBeUndefined();
+    const terms = affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution;
+    expect(terms.map((t: any) => [t.weight, t.podAffinityTerm.topologyKey])).toEqual([[100, 'kubernetes.io/hostname'], [50, 'topology.kubernetes.io/zone']]);
+    expect(terms[0].podAffinityTerm.labelSelector.matchLabels).toEqual(dep.spec.selector.matchLabels);
+  });
+
+  test('spread: false, or one replica, means no anti-affinity', () => {
+    const rwx = { accessMode: kplus.PersistentVolumeAccessMode.READ_WRITE_MANY };
+    expect(podSpec(one(synthApi({ media: rwx, spread: false }).objs, 'Deployment')).affinity).toBeUndefined();
+    expect(podSpec(one(synthApi({ media: rwx, autoscaling: false, replicas: 1 }).objs, 'Deployment')).affinity).toBeUndefined();
+  });
+});
+
+describe('ErpApi on a real node (runtime defects found by the e2e suite)', () => {
+  test('HTTP probes send the Ingress host as Host header (Django with DEBUG off refuses the pod IP)', () => {
+    // GIVEN an API behind an Ingress
+    const dep = one(synthApi({ ingress: { host: 'erp.example.com' } }).objs, 'Deployment');
+    // THEN every HTTP probe of the app carries that host
+    const app = container(dep, 'app');
+    for (const probe of ['readinessProbe', 'livenessProbe', 'startupProbe']) {
+      expect(app[probe].httpGet.httpHeaders).toEqual([{ name: 'Host', value: 'erp.example.com' }]);
+    }
+  });
+
+  test('without an Ingress the probes send the Service name; probes.host overrides both', () => {
+    expect(container(one(synthApi().objs, 'Deployment'), 'app').readinessProbe.httpGet.httpHeaders).toEqual([{ name: 'Host', value: 'erp-api' }]);
+    const custom = container(one(synthApi({ ingress: { host: 'erp.example.com' }, probes: { host: 'internal.example.com' } }).objs, 'Deployment'), 'app');
+    expect(custom.livenessProbe.httpGet.httpHeaders).toEqual([{ name: 'Host', value: 'internal.example.com' }]);
+  });
+
+  test('the http port is named on the app container, whatever the container order', () => {
+    const app = container(one(synthApi().objs, 'Deployment'), 'app');
+    expect(app.ports[0]).toEqual({ containerPort: 8000, name: 'http' });
+  });
+
+  test('no service links: REDIS_PORT=tcp://... never shadows the app settings (API and migration Job)', () => {
+    const { objs } = synthApi();
+    expect(podSpec(one(objs, 'Deployment')).enableServiceLinks).toBe(false);
+    expect(podSpec(one(objs, 'Job')).enableServiceLinks).toBe(false);
+  });
+
+  test('rollouts drain: a preStop sleep of 10s, then 2 minutes for in-flight requests and WebSockets', () => {
+    const dep = one(synthApi().objs, 'Deployment');
+    expect(container(dep, 'app').lifecycle).toEqual({ preStop: { exec: { command: ['sleep', '10'] } } });
+    expect(podSpec(dep).terminationGracePeriodSeconds).toBe(120);
+    const custom = one(synthApi({ preStopDelay: Duration.seconds(5), terminationGracePeriod: Duration.minutes(10) }).objs, 'Deployment');
+    expect(container(custom, 'app').lifecycle.preStop.exec.command).toEqual(['sleep', '5']);
+    expect(podSpec(custom).terminationGracePeriodSeconds).toBe(600);
+  });
+
+  test('the Ingress accepts uploads up to 100m by default (ingress-nginx: 1m)', () => {
+    const ing = one(synthApi({ ingress: { host: 'erp.example.com' } }).objs, 'Ingress');
+    expect(ing.metadata.annotations['nginx.ingress.kubernetes.io/proxy-body-size']).toBe('100m');
+    const big = one(synthApi({ ingress: { host: 'erp.example.com', maxBodySize: Size.gibibytes(1) } }).objs, 'Ingress');
+    expect(big.metadata.annotations['nginx.ingress.kubernetes.io/proxy-body-size']).toBe('1024m');
+  });
+
+  test('the ServiceMonitor takes extra labels for the Prometheus that selects it', () => {
+    const sm = one(synthApi({ metrics: { serviceMonitorLabels: { release: 'kube-prometheus-stack' } } }).objs, 'ServiceMonitor');
+    expect(sm.metadata.labels.release).toBe('kube-prometheus-stack');
+    expect(sm.metadata.labels['app.kubernetes.io/name']).toBe('erp-api');
+  });
+
+  test.each([
+    ['terminationGracePeriod does not exceed preStopDelay', { preStopDelay: Duration.seconds(30), terminationGracePeriod: Duration.seconds(30) },
+      /'terminationGracePeriod' \("30s"\) must be whole seconds and exceed 'preStopDelay' \(30s\)/],
+    ['preStopDelay is under a second', { preStopDelay: Duration.millis(500) }, /'preStopDelay' \("0.5s"\) must be a whole number of seconds/],
+    ['the body size is not whole mebibytes', { ingress: { host: 'erp.example.com', maxBodySize: Size.kibibytes(1500) } },
+      /'ingress.maxBodySize' \("1.46484375Mi"\) must be a whole number of mebibytes/],
+    ['a ServiceMonitor label is invalid', { metrics: { serviceMonitorLabels: { release: 'has space' } } },
+      /'metrics.serviceMonitorLabels.release' \("has space"\) must be a Kubernetes label/],
+    ['the probe host has a scheme', { probes: { host: 'https://erp.example.com' } }, /'probes.host' \("https:\/\/erp.example.com"\) must be a host name/],
+  ] as Array<[string, Partial<ErpApiProps>, RegExp]>)('fails when %s', (_what, props, message) => {
+    expect(() => synthApi(props)).toThrow(message);
   });
 });

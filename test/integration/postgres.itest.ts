@@ -2,7 +2,8 @@
  * Issue 7, parts 3-5, against a throwaway PostgreSQL, all taken from a
  * synthesized CostMgmtPostgres and run in the order the cluster runs them:
  *
- *   5. the credentials Job (`kubectl` is a shim that keeps Secrets on disk)
+ *   5. the credentials Job (`python3 -c <program>`, run as synthesized
+ *      against an in-process fake Kubernetes API, see fake-kube-api.ts)
  *      creates postgres-credentials and postgres-hive-credentials;
  *   3. the server starts with the generated config (pg_stat_statements
  *      preloaded) and the start hook runs the init SQL, reading the hive
@@ -21,6 +22,7 @@ import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { CostMgmtPostgres } from '../../src/cost-mgmt-postgres';
 import { rolePasswordEnv } from '../../src/postgres-sql';
+import { FakeKubeApi, KubeCall } from './fake-kube-api';
 import {
   container, containerEnv, expectSuccess, killChildren, Manifest, one, PgCluster, podSpec, record, run, RunResult, say, Secrets,
 } from './harness';
@@ -32,9 +34,12 @@ let work: string;
 let inCluster: Manifest[];
 /** The same construct with `enabled: false` pointed at the test server: the backup CronJob with a reachable PGHOST. */
 let external: Manifest[];
-/** Secrets as the kubectl shim stores them: <state>/secrets/<name>/<key>. */
-let kubeState: string;
-let shimBin: string;
+/** The fake Kubernetes API the credentials Job talks to; its Secrets feed parts 3 and 4. */
+let kubeApi: FakeKubeApi;
+/** The ServiceAccount token the fake API accepts. */
+const SA_TOKEN = 'erp-it-serviceaccount-token';
+/** What ERP_K8S_SERVICEACCOUNT_DIR points at: `token` only (POD_NAMESPACE comes from the downward API, plain HTTP reads no ca.crt). */
+let saDir: string;
 
 function synth(props: ConstructorParameters<typeof CostMgmtPostgres>[2]): Manifest[] {
   const chart = new Chart(Testing.app(), 'pg', { namespace: NAMESPACE });
@@ -42,20 +47,15 @@ function synth(props: ConstructorParameters<typeof CostMgmtPostgres>[2]): Manife
   return Testing.synth(chart) as Manifest[];
 }
 
-/** Secrets created so far by the credentials Job (the kubectl shim's store). */
+/** Secrets created so far by the credentials Job (the fake API's store, decoded). */
 function clusterSecrets(): Secrets {
-  const dir = path.join(kubeState, 'secrets');
-  const out: Secrets = {};
-  for (const name of fs.readdirSync(dir)) {
-    out[name] = Object.fromEntries(fs.readdirSync(path.join(dir, name)).map((k) => [k, fs.readFileSync(path.join(dir, name, k), 'utf8')]));
-  }
-  return out;
+  return kubeApi.namespaceSecrets(NAMESPACE);
 }
 
 /**
  * Lays out a container's volumes under `root` as the kubelet would mount
  * them, and returns the mount paths. ConfigMap data comes from the manifests,
- * Secret data from the shim's store; emptyDirs and PVCs are empty dirs.
+ * Secret data from the fake API's store; emptyDirs and PVCs are empty dirs.
  */
 function mountVolumes(objs: Manifest[], workload: Manifest, containerName: string, root: string): string[] {
   const spec = podSpec(workload);
@@ -110,14 +110,17 @@ beforeAll(async () => {
   pg = await PgCluster.create('postgres', conf);
   pg.start();
   external = synth({ enabled: false, host: '127.0.0.1', port: pg.port });
-  kubeState = path.join(work, 'kube');
-  shimBin = kubectlShim(kubeState);
+  kubeApi = await FakeKubeApi.start(SA_TOKEN);
+  saDir = path.join(work, 'serviceaccount');
+  fs.mkdirSync(saDir);
+  fs.writeFileSync(path.join(saDir, 'token'), SA_TOKEN + '\n');
   say('pg', `throwaway cluster ${pg.dataDir} on 127.0.0.1:${pg.port}, started with the generated erp-k8s.conf ` +
     `(${one(inCluster, 'ConfigMap', 'postgres-config').data['erp-k8s.conf'].split('\n').filter((l: string) => l && !l.startsWith('#')).join('; ')})`);
 });
 
-afterAll(() => {
+afterAll(async () => {
   killChildren();
+  await kubeApi?.close();
   pg?.destroy();
   if (work) fs.rmSync(work, { recursive: true, force: true });
   say('pg', 'cluster stopped and deleted');
@@ -125,107 +128,127 @@ afterAll(() => {
 
 // ------------------------------------------------------------------ part 5
 
-/**
- * A `kubectl` on PATH that keeps Secrets as directories under $KUBECTL_STATE
- * and logs every call to $KUBECTL_STATE/calls.log. It answers like the real
- * client: NotFound / AlreadyExists / Forbidden messages on stderr, exit 1.
- */
-function kubectlShim(dir: string): string {
-  const bin = path.join(dir, 'bin');
-  fs.mkdirSync(bin, { recursive: true });
-  fs.writeFileSync(path.join(bin, 'kubectl'), `#!/bin/bash
-set -u
-state="\${KUBECTL_STATE:?}"
-echo "kubectl $*" >> "$state/calls.log"
-[ -f "$state/forbidden" ] && { echo 'Error from server (Forbidden): secrets "x" is forbidden: User "system:serviceaccount:erp:postgres-credentials-init" cannot get resource "secrets"' >&2; exit 1; }
-verb="$1"; kind="$2"
-if [ "$verb $kind" = "get secret" ]; then
-  name="$3"
-  [ -d "$state/secrets/$name" ] && { echo "secret/$name"; exit 0; }
-  echo "Error from server (NotFound): secrets \\"$name\\" not found" >&2; exit 1
-fi
-if [ "$verb $kind $3" = "create secret generic" ]; then
-  name="$4"; shift 4
-  if [ -d "$state/secrets/$name" ] || [ -f "$state/race" ]; then
-    echo "error: failed to create secret secrets \\"$name\\" already exists" >&2; exit 1
-  fi
-  mkdir -p "$state/secrets/$name"
-  while [ $# -gt 0 ]; do
-    case "$1" in
-      -n) shift ;;
-      --from-literal=*) kv="\${1#--from-literal=}"; printf '%s' "\${kv#*=}" > "$state/secrets/$name/\${kv%%=*}" ;;
-      --from-file=*) kv="\${1#--from-file=}"; cp "\${kv#*=}" "$state/secrets/$name/\${kv%%=*}" ;;
-      *) echo "kubectl shim: unsupported flag $1" >&2; exit 2 ;;
-    esac
-    shift
-  done
-  echo "secret/$name created"; exit 0
-fi
-echo "kubectl shim: unsupported call: $*" >&2; exit 2
-`, { mode: 0o755 });
-  fs.mkdirSync(path.join(dir, 'secrets'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'calls.log'), '');
-  return bin;
-}
+/** Every result of the credentials Job and every password it generated (sent in a POST), to check that no run printed one. */
+const credentialRuns: RunResult[] = [];
+const generatedPasswords = new Set<string>();
 
-/** Runs the credentials Job's container against a kubectl state dir. */
-async function runCredentialsJob(state: string, label: string): Promise<{ r: RunResult; leftovers: string[] }> {
+/**
+ * Runs the credentials Job's container exactly as synthesized (`python3 -c
+ * <program>`, the container's env) against a fake Kubernetes API.
+ */
+async function runCredentialsJob(api: FakeKubeApi, label: string): Promise<{ r: RunResult; leftovers: string[] }> {
   const job = one(inCluster, 'Job');
   const c = container(job, 'create-secrets');
   const env = containerEnv(c, {}, { 'metadata.namespace': NAMESPACE });
-  // /tmp is an emptyDir in the pod (HOME and TMPDIR point there): a fresh dir per run.
+  // /tmp is an emptyDir in the pod (HOME points there): a fresh dir per run.
   const tmp = fs.mkdtempSync(path.join(work, 'pod-tmp-'));
-  const r = await run(c.command, { cwd: tmp, env: { ...env, HOME: tmp, TMPDIR: tmp, KUBECTL_STATE: state }, label, pathPrefix: [shimBin] });
+  const r = await run(c.command, {
+    cwd: tmp, label, env: { ...env, HOME: tmp, TMPDIR: tmp, ERP_K8S_API_URL: api.url, ERP_K8S_SERVICEACCOUNT_DIR: saDir },
+  });
+  credentialRuns.push(r);
+  for (const call of api.calls) if (call.body?.stringData?.password) generatedPasswords.add(call.body.stringData.password);
   return { r, leftovers: fs.readdirSync(tmp) };
 }
 
+/** `GET secrets/x` / `POST secrets` -> status, for compact assertions. */
+const callLine = (c: KubeCall) => `${c.method} ${c.path.replace(`/api/v1/namespaces/${NAMESPACE}/`, '')} ${c.status}`;
+
 describe('5. credentials bootstrap (the credentials Job)', () => {
-  const secretFile = (name: string, key: string) => fs.readFileSync(path.join(kubeState, 'secrets', name, key), 'utf8');
+  const secret = (name: string) => kubeApi.secretData(NAMESPACE, name)!;
 
   test('first run creates the Secrets with generated passwords; the second run leaves them unchanged', async () => {
     const job = one(inCluster, 'Job');
     expect(podSpec(job).containers.map((c: Manifest) => c.name)).toEqual(['create-secrets']);
-    expect(container(job, 'create-secrets').command[0]).toBe('/bin/sh');
-    const first = await runCredentialsJob(kubeState, 'credentials Job (1st)');
+    const c = container(job, 'create-secrets');
+    expect(c.command.slice(0, 2)).toEqual(['python3', '-c']);
+    expect(c.command).toHaveLength(3);
+    expect(c.image).toBe(container(one(inCluster, 'StatefulSet', 'postgres'), 'postgres').image); // the PostgreSQL server image
+    const first = await runCredentialsJob(kubeApi, 'credentials Job (1st)');
     expectSuccess(first.r);
     expect(first.r.stdout).toContain('secret/postgres-credentials created');
     expect(first.r.stdout).toContain('secret/postgres-hive-credentials created');
-    expect(first.leftovers).toEqual([]); // the password file does not outlive the run
-    const pw1 = secretFile('postgres-credentials', 'password');
-    const hive1 = secretFile('postgres-hive-credentials', 'password');
+    expect(first.leftovers).toEqual([]); // nothing written to the pod's /tmp
+    expect(kubeApi.calls.map(callLine)).toEqual([
+      'GET secrets/postgres-credentials 404', 'POST secrets 201',
+      'GET secrets/postgres-hive-credentials 404', 'POST secrets 201',
+    ]);
+    // what the program sent: stringData, which the API stored as base64 data
+    const posted = kubeApi.calls.filter((x) => x.method === 'POST').map((x) => x.body);
+    expect(posted.map((b) => [b.metadata.name, b.metadata.namespace, Object.keys(b.stringData).sort()])).toEqual([
+      ['postgres-credentials', NAMESPACE, ['database', 'password', 'username']],
+      ['postgres-hive-credentials', NAMESPACE, ['password', 'username']],
+    ]);
+    const stored = kubeApi.secrets.get(`${NAMESPACE}/postgres-credentials`)!;
+    expect(stored.stringData).toBeUndefined();
+    expect(Buffer.from(stored.data.password, 'base64').toString()).toBe(posted[0].stringData.password);
+    const pw1 = secret('postgres-credentials').password;
+    const hive1 = secret('postgres-hive-credentials').password;
     expect(pw1).toMatch(/^[0-9a-f]{48}$/);
     expect(hive1).toMatch(/^[0-9a-f]{48}$/);
     expect(hive1).not.toBe(pw1);
-    expect([secretFile('postgres-credentials', 'username'), secretFile('postgres-credentials', 'database')]).toEqual(['koku', 'koku']);
+    expect([secret('postgres-credentials').username, secret('postgres-credentials').database]).toEqual(['koku', 'koku']);
+    expect(secret('postgres-hive-credentials').username).toBe('hive');
 
-    const second = await runCredentialsJob(kubeState, 'credentials Job (2nd)');
+    const second = await runCredentialsJob(kubeApi, 'credentials Job (2nd)');
     expectSuccess(second.r);
     expect(second.r.stdout).toContain('secret/postgres-credentials exists: left unchanged');
     expect(second.r.stdout).toContain('secret/postgres-hive-credentials exists: left unchanged');
-    expect(secretFile('postgres-credentials', 'password')).toBe(pw1);
-    expect(secretFile('postgres-hive-credentials', 'password')).toBe(hive1);
-    const calls = fs.readFileSync(path.join(kubeState, 'calls.log'), 'utf8').trim().split('\n');
-    expect(calls.filter((c) => c.startsWith('kubectl create'))).toHaveLength(2); // both by the first run
-    expect(calls.every((c) => c.includes(`-n ${NAMESPACE}`))).toBe(true);
-    say('credentials', 'Job create-secrets with a kubectl shim (Secrets kept on disk): run 1 created postgres-credentials and ' +
-      'postgres-hive-credentials (48 hex chars each, temp password file removed); run 2 "exists: left unchanged", ' +
-      `no kubectl create, passwords identical (${pw1.slice(0, 6)}..., ${hive1.slice(0, 6)}... both times)`);
+    expect(secret('postgres-credentials').password).toBe(pw1);
+    expect(secret('postgres-hive-credentials').password).toBe(hive1);
+    expect(kubeApi.calls.slice(4).map(callLine)).toEqual(['GET secrets/postgres-credentials 200', 'GET secrets/postgres-hive-credentials 200']);
+    expect(kubeApi.calls.filter((x) => x.method === 'POST')).toHaveLength(2); // both by the first run
+    expect(kubeApi.calls.every((x) => x.authorized && x.path.startsWith(`/api/v1/namespaces/${NAMESPACE}/secrets`))).toBe(true);
+    say('credentials', 'Job create-secrets (python3 -c, as synthesized, in the server image) against a fake Kubernetes API ' +
+      `(${kubeApi.url}, Bearer token checked): run 1 GET 404 + POST 201 for postgres-credentials and postgres-hive-credentials ` +
+      '(48 hex chars each, stringData stored as base64 data, nothing left in /tmp); run 2 GET 200 "exists: left unchanged", ' +
+      `no POST, passwords identical (${pw1.slice(0, 6)}..., ${hive1.slice(0, 6)}... both times)`);
     record('credentials bootstrap', 'Secrets created once; 2nd run: same passwords, no create; AlreadyExists tolerated; Forbidden fails');
   });
 
   test('a concurrent creator (AlreadyExists) is success; Forbidden fails the pod so the Job retries', async () => {
-    const other = path.join(work, 'kube-race');
-    kubectlShim(other);
-    fs.writeFileSync(path.join(other, 'race'), '');
-    const race = await runCredentialsJob(other, 'credentials Job (race)');
-    expectSuccess(race.r);
-    expect(race.r.stdout).toContain('secret/postgres-credentials was created concurrently: left unchanged');
-    fs.rmSync(path.join(other, 'race'));
-    fs.writeFileSync(path.join(other, 'forbidden'), '');
-    const denied = await runCredentialsJob(other, 'credentials Job (forbidden)');
-    expect(denied.r.code).not.toBe(0);
-    expect(denied.r.stderr).toContain('Forbidden');
-    say('credentials', `AlreadyExists on create -> exit 0 "created concurrently: left unchanged"; Forbidden on get -> exit ${denied.r.code}`);
+    const other = await FakeKubeApi.start(SA_TOKEN);
+    try {
+      // another run created both Secrets between our GET (404, `race`) and our POST (409)
+      other.put(NAMESPACE, 'postgres-credentials', { username: 'koku', database: 'koku', password: 'a'.repeat(48) });
+      other.put(NAMESPACE, 'postgres-hive-credentials', { username: 'hive', password: 'b'.repeat(48) });
+      other.race = true;
+      const race = await runCredentialsJob(other, 'credentials Job (race)');
+      expectSuccess(race.r);
+      expect(race.r.stdout).toContain('secret/postgres-credentials was created concurrently: left unchanged');
+      expect(race.r.stdout).toContain('secret/postgres-hive-credentials was created concurrently: left unchanged');
+      expect(other.calls.map(callLine)).toEqual([
+        'GET secrets/postgres-credentials 404', 'POST secrets 409',
+        'GET secrets/postgres-hive-credentials 404', 'POST secrets 409',
+      ]);
+      expect(other.secretData(NAMESPACE, 'postgres-credentials')!.password).toBe('a'.repeat(48)); // the other run's Secret stands
+      other.race = false;
+      other.forbidden = true;
+      const before = other.calls.length;
+      const denied = await runCredentialsJob(other, 'credentials Job (forbidden)');
+      expect(denied.r.code).not.toBe(0);
+      expect(denied.r.stderr).toContain('403');
+      expect(denied.r.stderr).toContain('Forbidden');
+      expect(other.calls.slice(before).map(callLine)).toEqual(['GET secrets/postgres-credentials 403']); // stops at the first answer
+      say('credentials', `409 AlreadyExists on POST (after GET 404) -> exit 0 "created concurrently: left unchanged", the other run's Secrets kept; ` +
+        `403 Forbidden on GET -> exit ${denied.r.code}, no POST (stderr: "${/GET answered \d+/.exec(denied.r.stderr)?.[0]}", ` +
+        `reason ${/"reason": ?"(\w+)"/.exec(denied.r.stderr)?.[1]})`);
+    } finally {
+      await other.close();
+    }
+  });
+
+  test('no run ever prints a password', () => {
+    const passwords = generatedPasswords;
+    expect(passwords.size).toBe(4); // 2 created by run 1, 2 refused with 409 in the race run
+    for (const s of Object.values(clusterSecrets())) expect(passwords.has(s.password)).toBe(true);
+    expect(credentialRuns.length).toBe(4);
+    for (const r of credentialRuns) {
+      for (const pw of passwords) {
+        expect([r.label, r.stdout.includes(pw), r.stderr.includes(pw)]).toEqual([r.label, false, false]);
+      }
+    }
+    say('credentials', `${credentialRuns.length} runs: none of the ${passwords.size} generated passwords (2 stored, 2 refused with 409) ` +
+      'appears on their stdout or stderr');
   });
 });
 
