@@ -28,6 +28,7 @@ export function checkEnvironment(c: EnvironmentConfig, secrets?: Record<string, 
     }
   }
   if (c.api.resources) checkResources(where, 'api.resources', c.api.resources);
+  for (const [k, r] of Object.entries(c.sizing ?? {})) if (r) checkResources(where, `sizing.${k}`, r);
   checkInt(where, 'celery.workerReplicas', c.celery.workerReplicas, 1, 1000);
   checkInt(where, 'celery.concurrency', c.celery.concurrency, 1, 256);
   checkInt(where, 'gateway.replicas', c.gateway.replicas, 1, 1000);

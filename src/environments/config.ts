@@ -19,6 +19,28 @@ export interface ExternalDatabaseConfig {
   readonly secretName: string;
 }
 
+/**
+ * Requests and limits per component, over the constructs' defaults (the
+ * seeds' figures). The committed environments leave them unset; a small
+ * cluster (kind, minikube, a 2-CPU test node) sets lower requests the way a
+ * user sizes an app for it.
+ */
+export interface EnvironmentSizing {
+  readonly api?: ComputeResources;
+  readonly migrations?: ComputeResources;
+  readonly celeryWorker?: ComputeResources;
+  readonly celeryBeat?: ComputeResources;
+  /** The wait init containers of the Celery pods. */
+  readonly celeryInit?: ComputeResources;
+  readonly gateway?: ComputeResources;
+  readonly postgres?: ComputeResources;
+  readonly redis?: ComputeResources;
+  /** Bootstrap Job and maintenance CronJobs. */
+  readonly operations?: ComputeResources;
+  readonly backup?: ComputeResources;
+  readonly credentials?: ComputeResources;
+}
+
 /** Redis run in the infrastructure chart, or an external one. */
 export type RedisConfig = { readonly mode: 'in-cluster' } | { readonly mode: 'external'; readonly host: string; readonly port: number };
 
@@ -78,4 +100,6 @@ export interface EnvironmentConfig {
   readonly adminEmail: string;
   /** Run the monthly cleanup for real. */
   readonly cleanupExecute: boolean;
+  /** Per-component resources. @default - the constructs' defaults (seed figures) */
+  readonly sizing?: EnvironmentSizing;
 }

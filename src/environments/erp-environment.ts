@@ -82,7 +82,8 @@ export function buildEnvironment(config: EnvironmentConfig, secrets: SynthSecret
     migrationDelivery,
     autoscaling: config.api.autoscaling === false ? false : config.api.autoscaling,
     replicas: config.api.autoscaling === false ? config.api.replicas : undefined,
-    resources: config.api.resources,
+    resources: config.api.resources ?? config.sizing?.api,
+    migrationResources: config.sizing?.migrations,
     vpa: config.monitoring ? {} : false,
     metrics: config.monitoring ? {} : false,
     media: {
@@ -91,7 +92,12 @@ export function buildEnvironment(config: EnvironmentConfig, secrets: SynthSecret
     },
     ingress: { host: config.api.host, clusterIssuer: config.tlsIssuer },
   });
-  new CeleryPair(appChart, 'Celery', { api, worker: { replicas: config.celery.workerReplicas, concurrency: config.celery.concurrency } });
+  new CeleryPair(appChart, 'Celery', {
+    api,
+    worker: { replicas: config.celery.workerReplicas, concurrency: config.celery.concurrency, resources: config.sizing?.celeryWorker },
+    beat: { resources: config.sizing?.celeryBeat },
+    initResources: config.sizing?.celeryInit,
+  });
 
   const [repository, tag] = splitImage(config.images.gateway);
   const gateway = new ApiGatewayChart(app, `${config.name}-gateway`, {
@@ -99,6 +105,7 @@ export function buildEnvironment(config: EnvironmentConfig, secrets: SynthSecret
     production: config.production,
     allowedHosts: config.gateway.allowedHosts,
     replicaCount: config.gateway.replicas,
+    resources: config.sizing?.gateway,
     image: { repository, tag },
     ingress: {
       hosts: [{ host: config.gateway.host, paths: ['/'] }],
@@ -109,7 +116,7 @@ export function buildEnvironment(config: EnvironmentConfig, secrets: SynthSecret
     // values from the git-ignored secrets.<env>.yaml are a development aid;
     // production always references an existing Secret
     secretValues: config.production ? undefined : secrets.gateway,
-    migrations: { delivery: migrationDelivery, releaseId: config.releaseId },
+    migrations: { delivery: migrationDelivery, releaseId: config.releaseId, resources: config.sizing?.migrations },
     networkPolicy: { defaultDeny: false },
   });
 
@@ -118,6 +125,7 @@ export function buildEnvironment(config: EnvironmentConfig, secrets: SynthSecret
     api,
     bootstrap: { adminEmail: config.adminEmail },
     maintenance: { cleanupExecute: config.cleanupExecute },
+    resources: config.sizing?.operations,
   });
 
   return {

@@ -1,0 +1,116 @@
+/**
+ * What the e2e suite deploys: the committed environments (dev, staging,
+ * prod) sized for a small test node, the "external" PostgreSQL and Redis that
+ * prod connects to (run elsewhere in the cluster), and a FastAPI app
+ * (`Migrations.alembic()`, seed 002's operations).
+ */
+import { App, Chart } from 'cdk8s';
+import {
+  CostMgmtPostgres, ErpApi, ErpOperations, Migrations, Redis, defaultDeny, resources,
+} from '../../src';
+import { ENVIRONMENTS, EnvironmentConfig, EnvironmentSizing } from '../../src/environments';
+import { renderFiles, Phase } from '../../src/synthesizer';
+
+/** Namespace of prod's "external" database and Redis. */
+export const EXTERNAL_NS = 'erp-e2e-external';
+/** Namespace of the FastAPI app. */
+export const FASTAPI_NS = 'erp-e2e-fastapi';
+/** The FastAPI stand-in image (seed 002: uvicorn, alembic, erp-bootstrap, scripts/prod). */
+export const FASTAPI_IMAGE = 'registry.example.com/erp/fastapi:0.1.0';
+/** Host of the FastAPI app's Ingress (and so of its probes' Host header). */
+export const FASTAPI_HOST = 'erp.fastapi.e2e.internal';
+
+/**
+ * Requests for a 2-CPU test node, the way a user sizes an app for kind or
+ * minikube: lower requests (what the scheduler reserves), limits that still
+ * let the real processes run. The committed environments keep the seeds'
+ * figures; only this suite passes these.
+ */
+export const TEST_NODE_SIZING: EnvironmentSizing = {
+  api: resources('50m', '192Mi', '1000m', '1Gi'),
+  migrations: resources('20m', '128Mi', '1000m', '512Mi'),
+  celeryWorker: resources('20m', '128Mi', '1000m', '768Mi'),
+  celeryBeat: resources('10m', '96Mi', '500m', '512Mi'),
+  celeryInit: resources('10m', '96Mi', '500m', '512Mi'),
+  gateway: resources('20m', '128Mi', '500m', '512Mi'),
+  postgres: resources('50m', '128Mi', '1000m', '1Gi'),
+  redis: resources('10m', '32Mi', '200m', '128Mi'),
+  operations: resources('10m', '96Mi', '500m', '512Mi'),
+  backup: resources('10m', '64Mi', '500m', '256Mi'),
+  credentials: resources('10m', '32Mi', '200m', '128Mi'),
+};
+
+/** The committed environments with test-node sizing; prod's servers point at {@link EXTERNAL_NS}. */
+export function e2eEnvironments(): Record<string, EnvironmentConfig> {
+  const { dev, staging, prod } = ENVIRONMENTS;
+  if (prod.database.mode !== 'external') throw new Error('prod is expected to use an external database');
+  return {
+    dev: { ...dev, sizing: TEST_NODE_SIZING },
+    staging: { ...staging, sizing: TEST_NODE_SIZING },
+    prod: {
+      ...prod,
+      sizing: TEST_NODE_SIZING,
+      database: { ...prod.database, host: `postgres.${EXTERNAL_NS}.svc.cluster.local` },
+      redis: { mode: 'external', host: `redis.${EXTERNAL_NS}.svc.cluster.local`, port: 6379 },
+    },
+  };
+}
+
+/** Objects of one chart in apply order. */
+function objectsOf(chart: Chart): Record<string, any>[] {
+  return renderFiles([{ chart, phase: Phase.WORKLOADS }]).flatMap((f) => f.objects);
+}
+
+/** prod's "external" servers: our own CostMgmtPostgres and Redis, in another namespace, open to other namespaces. */
+export function externalServers(): Record<string, any>[] {
+  const app = new App({ outdir: 'unused' });
+  const chart = new Chart(app, 'external', { namespace: EXTERNAL_NS });
+  new CostMgmtPostgres(chart, 'Postgres', {
+    backup: false, networkPolicy: false, roles: [], databases: [], storageSize: '1Gi',
+    resources: TEST_NODE_SIZING.postgres, credentialsResources: TEST_NODE_SIZING.credentials,
+  });
+  new Redis(chart, 'Redis', { networkPolicy: false, resources: TEST_NODE_SIZING.redis });
+  return objectsOf(chart);
+}
+
+/** A FastAPI ERP (seed 002) built from the constructs: API, in-namespace PostgreSQL, bootstrap and maintenance. */
+export function fastApiApp(): Record<string, any>[] {
+  const app = new App({ outdir: 'unused' });
+  const chart = new Chart(app, 'fastapi', { namespace: FASTAPI_NS });
+  defaultDeny(chart, 'DefaultDeny', FASTAPI_NS);
+  const database = new CostMgmtPostgres(chart, 'Postgres', {
+    roles: [], databases: [], storageSize: '1Gi',
+    resources: TEST_NODE_SIZING.postgres, credentialsResources: TEST_NODE_SIZING.credentials,
+    backup: { resources: TEST_NODE_SIZING.backup, size: '1Gi' },
+  });
+  const api = new ErpApi(chart, 'Api', {
+    image: FASTAPI_IMAGE,
+    database,
+    migrations: Migrations.alembic({ workers: 2 }),
+    autoscaling: false,
+    replicas: 1,
+    vpa: false,
+    metrics: false,
+    media: { size: '1Gi' },
+    resources: TEST_NODE_SIZING.api,
+    migrationResources: TEST_NODE_SIZING.migrations,
+    ingress: { host: FASTAPI_HOST },
+  });
+  new ErpOperations(chart, 'Operations', {
+    api,
+    bootstrap: { adminEmail: 'admin@fastapi.e2e.internal' },
+    maintenance: { cleanupExecute: false },
+    resources: TEST_NODE_SIZING.operations,
+  });
+  return objectsOf(chart);
+}
+
+/** Every image the objects run (containers and init containers, CronJob templates included). */
+export function imagesOf(objects: Record<string, any>[]): string[] {
+  const out = new Set<string>();
+  for (const o of objects) {
+    const spec = o.spec?.jobTemplate?.spec?.template?.spec ?? o.spec?.template?.spec;
+    for (const c of [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]) out.add(c.image);
+  }
+  return [...out].sort();
+}

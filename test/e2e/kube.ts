@@ -1,0 +1,150 @@
+/**
+ * The e2e suite's view of a cluster: `kubectl` (the one from
+ * scripts/e2e-tools.js, first on PATH) against the cluster in KUBECONFIG,
+ * polling helpers, and a report printed as it goes. Nothing is mocked.
+ */
+import { execFile, execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** A Kubernetes object as kubectl prints it. */
+export type Obj = Record<string, any>;
+
+const tools = require('../../scripts/e2e-tools.js') as { toolsBin(): string };
+
+/** Puts the bundled kubectl and helm first on PATH (once). */
+export function useBundledTools(): string {
+  const bin = tools.toolsBin();
+  if (!(process.env.PATH ?? '').split(path.delimiter).includes(bin)) process.env.PATH = `${bin}${path.delimiter}${process.env.PATH ?? ''}`;
+  return bin;
+}
+
+/** One line of the e2e report (unbuffered, also under jest). */
+export function say(section: string, line: string): void {
+  process.stdout.write(`[${section}] ${line}\n`);
+}
+
+/** Runs kubectl synchronously; throws with stderr on failure. */
+export function kubectl(args: string[], input?: string): string {
+  try {
+    return execFileSync('kubectl', args, { encoding: 'utf8', input, maxBuffer: 64 * 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'] });
+  } catch (e: any) {
+    throw new Error(`kubectl ${args.join(' ')} failed: ${(e.stderr || e.stdout || e.message || '').toString().trim()}`);
+  }
+}
+
+/** Runs kubectl asynchronously (several environments at once); resolves stdout, rejects with stderr. */
+export function kubectlAsync(args: string[], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('kubectl', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`kubectl ${args.join(' ')} failed: ${(stderr || stdout || err.message).trim()}`));
+      else resolve(stdout);
+    });
+    if (input !== undefined) child.stdin!.end(input);
+  });
+}
+
+/** kubectl get ... -o json, items. */
+export function list(ns: string, kind: string, selector?: string): Obj[] {
+  const args = ['get', kind, '-n', ns, '-o', 'json', ...(selector ? ['-l', selector] : [])];
+  return JSON.parse(kubectl(args)).items;
+}
+
+/** kubectl get one object -o json, or undefined when it does not exist. */
+export function getObj(ns: string, kind: string, name: string): Obj | undefined {
+  try {
+    return JSON.parse(kubectl(['get', kind, name, '-n', ns, '-o', 'json']));
+  } catch (e) {
+    if (/NotFound|not found/.test(String(e))) return undefined;
+    throw e;
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Polls `check` until it returns a value other than undefined, or throws
+ * after `timeoutMs` with `describe()` (what is still missing) in the message.
+ */
+export async function waitFor<T>(what: string, timeoutMs: number, check: () => T | undefined | Promise<T | undefined>,
+  describe: () => string = () => ''): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) {
+      let detail = '';
+      try {
+        detail = describe();
+      } catch (e) {
+        detail = String(e);
+      }
+      throw new Error(`timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${what}${last ? ` (last error: ${last})` : ''}\n${detail}`);
+    }
+    await sleep(2000);
+  }
+}
+
+/** Why a namespace's pods are not done: phase, waiting reasons, last events. */
+export function diagnose(ns: string): string {
+  const lines: string[] = [];
+  for (const p of list(ns, 'pods')) {
+    const statuses = [...(p.status.initContainerStatuses ?? []), ...(p.status.containerStatuses ?? [])];
+    const st = statuses.map((c: Obj) => {
+      const s = c.state ?? {};
+      const why = s.waiting ? `waiting:${s.waiting.reason}` : s.terminated ? `terminated:${s.terminated.reason}(${s.terminated.exitCode})` : 'running';
+      return `${c.name}=${why}${c.ready ? '/ready' : ''} restarts=${c.restartCount}`;
+    }).join(', ');
+    lines.push(`  pod/${p.metadata.name} ${p.status.phase}: ${st}`);
+  }
+  try {
+    const ev = kubectl(['get', 'events', '-n', ns, '--sort-by=.lastTimestamp', '-o',
+      'custom-columns=TYPE:.type,REASON:.reason,OBJECT:.involvedObject.name,MESSAGE:.message']).trim().split('\n').slice(-25);
+    lines.push('  events:', ...ev.map((l) => `    ${l}`));
+  } catch (e) {
+    lines.push(`  events: ${e}`);
+  }
+  return lines.join('\n');
+}
+
+/** Logs of a pod's container (all of it), for failure messages and assertions. */
+export function logs(ns: string, pod: string, container?: string): string {
+  try {
+    return kubectl(['logs', '-n', ns, pod, ...(container ? ['-c', container] : [])]);
+  } catch (e) {
+    return String(e);
+  }
+}
+
+/** Logs of every container of every pod of a Job. */
+export function jobLogs(ns: string, job: string): string {
+  return list(ns, 'pods', `job-name=${job}`).map((p) => {
+    const names = [...(p.spec.initContainers ?? []), ...p.spec.containers].map((c: Obj) => c.name);
+    return names.map((c: string) => `--- ${p.metadata.name}/${c}\n${logs(ns, p.metadata.name, c)}`).join('\n');
+  }).join('\n');
+}
+
+/** Seconds from a pod's creation to its Ready condition (undefined when not Ready). */
+export function secondsToReady(pod: Obj): number | undefined {
+  const ready = (pod.status.conditions ?? []).find((c: Obj) => c.type === 'Ready' && c.status === 'True');
+  if (!ready) return undefined;
+  return Math.round((Date.parse(ready.lastTransitionTime) - Date.parse(pod.metadata.creationTimestamp)) / 1000);
+}
+
+/** Total container restarts of a pod (init containers included). */
+export function restarts(pod: Obj): number {
+  return [...(pod.status.initContainerStatuses ?? []), ...(pod.status.containerStatuses ?? [])]
+    .reduce((n: number, c: Obj) => n + (c.restartCount ?? 0), 0);
+}
+
+/** Writes a file and returns its path (for `kubectl apply -f`). */
+export function writeTemp(dir: string, name: string, text: string): string {
+  const f = path.join(dir, name);
+  fs.writeFileSync(f, text);
+  return f;
+}
