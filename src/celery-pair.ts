@@ -1,9 +1,10 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { celeryCommand, DEFAULT_HEARTBEAT_FILE, HEARTBEAT_ENV, heartbeatProbes } from './celery-heartbeat';
 import { ErpApi } from './erp-api';
 import { addWaitForMigrations } from './migration-job';
-import { addContainer, addPodLabels, standardLabels } from './pod-helpers';
+import { addContainer, addPodLabels, disableServiceLinks, mountWritableDirectories, standardLabels } from './pod-helpers';
 import { checkResources, ComputeResources, resources } from './resources';
 import { restrictedPod } from './security';
 import { checkDnsLabel, checkInt, fail } from './validate';
@@ -28,6 +29,24 @@ export interface CeleryWorkerOptions {
   readonly queues?: string[];
   /** `--loglevel`. @default 'INFO' */
   readonly logLevel?: string;
+  /**
+   * How often the worker touches its heartbeat file (from its event loop).
+   * At least 1s.
+   * @default Duration.seconds(15)
+   */
+  readonly heartbeatInterval?: Duration;
+  /**
+   * Age beyond which the heartbeat counts as stopped: liveness restarts the
+   * worker and readiness drops it. Must exceed `heartbeatInterval`.
+   * @default - 4 x heartbeatInterval, at least 60s
+   */
+  readonly heartbeatMaxAge?: Duration;
+  /**
+   * Time from container start (after the init containers) to the first
+   * heartbeat before the kubelet restarts the container (startup probe).
+   * @default Duration.minutes(5)
+   */
+  readonly startupTimeout?: Duration;
 }
 
 /** The Celery beat scheduler. */
@@ -40,6 +59,25 @@ export interface CeleryBeatOptions {
   readonly resources?: ComputeResources;
   /** `--loglevel`. @default 'INFO' */
   readonly logLevel?: string;
+  /**
+   * Longest time between two scheduler ticks (`--max-interval`); beat touches
+   * its heartbeat file after every tick. At least 1s. DatabaseScheduler's own
+   * default, kept: schedule edits are picked up within it.
+   * @default Duration.seconds(5)
+   */
+  readonly heartbeatInterval?: Duration;
+  /**
+   * Age beyond which the heartbeat counts as stopped (liveness restarts beat).
+   * Must exceed `heartbeatInterval`.
+   * @default - 4 x heartbeatInterval, at least 60s
+   */
+  readonly heartbeatMaxAge?: Duration;
+  /**
+   * Time from container start to the first tick before the kubelet restarts
+   * the container (startup probe).
+   * @default Duration.minutes(5)
+   */
+  readonly startupTimeout?: Duration;
 }
 
 /** Properties of {@link CeleryPair}. */
@@ -58,10 +96,38 @@ export interface CeleryPairProps {
   readonly migrationWaitTimeout?: Duration;
 }
 
+/** A resolved heartbeat: interval, threshold and startup budget. */
+interface Heartbeat {
+  readonly interval: number;
+  readonly maxAge: Duration;
+  readonly startupTimeout: Duration;
+}
+
+/** Resolves and checks the heartbeat props of the worker or beat. */
+function resolveHeartbeat(scope: Construct, field: 'worker' | 'beat',
+  o: { heartbeatInterval?: Duration; heartbeatMaxAge?: Duration; startupTimeout?: Duration }, defaultInterval: Duration): Heartbeat {
+  const interval = (o.heartbeatInterval ?? defaultInterval).toSeconds({ integral: false });
+  if (!Number.isInteger(interval) || interval < 1) {
+    fail(scope, `${field}.heartbeatInterval`, `${interval}s`, 'must be a whole number of seconds, at least 1s');
+  }
+  const maxAge = o.heartbeatMaxAge ?? Duration.seconds(Math.max(4 * interval, 60));
+  const maxAgeSeconds = maxAge.toSeconds({ integral: false });
+  if (!Number.isInteger(maxAgeSeconds) || maxAgeSeconds <= interval) {
+    fail(scope, `${field}.heartbeatMaxAge`, `${maxAgeSeconds}s`,
+      `must be a whole number of seconds greater than '${field}.heartbeatInterval' (${interval}s), or a healthy ${field} fails its probes; 4 x the interval or more is advised`);
+  }
+  const startupTimeout = o.startupTimeout ?? Duration.minutes(5);
+  const startupSeconds = startupTimeout.toSeconds({ integral: false });
+  if (startupSeconds < 10) fail(scope, `${field}.startupTimeout`, `${startupSeconds}s`, 'must be at least 10s');
+  return { interval, maxAge, startupTimeout };
+}
+
 /**
  * Celery worker + beat (seed 000) from the API's image, env and database.
  * Beat is a singleton: one replica, Recreate strategy, never autoscaled.
- * Both wait for the database and for migrations before starting.
+ * Both wait for the database and for migrations before starting, and both
+ * prove they are alive with a heartbeat file (see celery-heartbeat.ts): no
+ * probe boots Django or Celery, none needs a shell.
  */
 export class CeleryPair extends Construct {
   /** The worker Deployment (id 'Resource'). */
@@ -102,11 +168,19 @@ export class CeleryPair extends Construct {
     };
     const queues = w.queues ?? [];
     queues.forEach((q, i) => checkDnsLabel(this, `worker.queues[${i}]`, q));
+    const workerHeartbeat = resolveHeartbeat(this, 'worker', w, Duration.seconds(15));
+    const beatHeartbeat = resolveHeartbeat(this, 'beat', b, Duration.seconds(5));
     const waitTimeout = props.migrationWaitTimeout ?? Duration.minutes(10);
     const interval = Duration.seconds(5);
     const attempts = Math.max(1, Math.ceil(waitTimeout.toSeconds() / interval.toSeconds()));
 
-    const make = (cid: string, component: string, replicas: number, strategy: kplus.DeploymentStrategy, extra: Record<string, string>, graceful?: Duration) => {
+    // A rollout is not "failed" while its pods still wait for the database and
+    // migrations (init containers) and then boot (startup probe).
+    const progressDeadline = (hb: Heartbeat) =>
+      Duration.seconds(api.migrations.waitBudget.toSeconds() + attempts * interval.toSeconds() + hb.startupTimeout.toSeconds({ integral: false }) + 60);
+
+    const make = (cid: string, component: string, replicas: number, strategy: kplus.DeploymentStrategy, extra: Record<string, string>,
+      hb: Heartbeat, graceful?: Duration) => {
       const labels = { ...standardLabels(api.name, component, 'erp'), ...extra };
       const tmp = kplus.Volume.fromEmptyDir(this, `${cid}Tmp`, 'tmp');
       const d = new kplus.Deployment(this, cid, {
@@ -118,35 +192,40 @@ export class CeleryPair extends Construct {
         automountServiceAccountToken: false,
         securityContext: restrictedPod(api.user),
         terminationGracePeriod: graceful,
+        progressDeadline: progressDeadline(hb),
         volumes: [tmp],
         spread: false,
       });
       addPodLabels(d, api.appEnv.podLabels);
+      // REDIS_PORT=tcp://... from the `redis` Service breaks settings that read it as a number.
+      disableServiceLinks(d);
       addWaitForMigrations(d, {
         image: api.image, migrations: api.migrations, env: api.appEnv, resources: initResources,
         user: api.user, tmp, attempts, interval,
       });
       return { d, tmp };
     };
+    // The app's environment plus the heartbeat file the wrapper and the probes share.
+    const env = api.appEnv.containerProps();
+    const containerEnv = {
+      envFrom: env.envFrom,
+      envVariables: { ...env.envVariables, [HEARTBEAT_ENV]: kplus.EnvValue.fromValue(DEFAULT_HEARTBEAT_FILE) },
+    };
 
     const worker = make('Resource', 'celery-worker', workerReplicas,
-      kplus.DeploymentStrategy.rollingUpdate({ maxSurge: kplus.PercentOrAbsolute.absolute(1), maxUnavailable: kplus.PercentOrAbsolute.absolute(0) }), {}, grace);
+      kplus.DeploymentStrategy.rollingUpdate({ maxSurge: kplus.PercentOrAbsolute.absolute(1), maxUnavailable: kplus.PercentOrAbsolute.absolute(0) }), {}, workerHeartbeat, grace);
     this.worker = worker.d;
-    // exec form: celery is PID 1 and receives SIGTERM itself (warm shutdown).
-    const workerCmd = ['celery', '-A', celeryApp, 'worker', '--concurrency', String(concurrency),
+    const workerArgs = ['-A', celeryApp, 'worker', '--concurrency', String(concurrency),
       '--loglevel', logLevel(w.logLevel, 'worker.logLevel'), '--time-limit', String(timeLimit.toSeconds())];
-    if (queues.length) workerCmd.push('--queues', queues.join(','));
-    // Pings this very worker (its node name is celery@<pod name>) through the
-    // broker: a hung worker, or one cut off from the broker, fails it.
-    const ping = ['sh', '-c', `exec celery -A ${celeryApp} inspect ping --destination "celery@$HOSTNAME" --timeout 10`];
+    if (queues.length) workerArgs.push('--queues', queues.join(','));
     addContainer(this.worker, {
       name: 'worker',
       image: api.image,
-      command: workerCmd,
-      ...api.appEnv.containerProps(),
-      liveness: kplus.Probe.fromCommand(ping, { initialDelaySeconds: Duration.seconds(30), periodSeconds: Duration.seconds(60), timeoutSeconds: Duration.seconds(20), failureThreshold: 3 }),
-      readiness: kplus.Probe.fromCommand(ping, { initialDelaySeconds: Duration.seconds(15), periodSeconds: Duration.seconds(30), timeoutSeconds: Duration.seconds(20), failureThreshold: 3 }),
+      command: celeryCommand('worker', workerHeartbeat.interval, workerArgs),
+      ...containerEnv,
+      ...heartbeatProbes(workerHeartbeat),
     }, { resources: workerResources, user: api.user, tmp: worker.tmp });
+    mountWritableDirectories(this, 'Worker', this.worker, api.migrations.writableDirectories);
 
     if (workerReplicas > 1) {
       this.workerPdb = new kplus.k8s.KubePodDisruptionBudget(this, 'WorkerPdb', {
@@ -155,19 +234,21 @@ export class CeleryPair extends Construct {
       });
     }
 
-    const beat = make('Beat', 'celery-beat', 1, kplus.DeploymentStrategy.recreate(), { 'erp-k8s.io/singleton': 'true' });
+    const beat = make('Beat', 'celery-beat', 1, kplus.DeploymentStrategy.recreate(), { 'erp-k8s.io/singleton': 'true' }, beatHeartbeat);
     this.beat = beat.d;
-    // Beat has no port to probe: check that PID 1 is still the beat process.
-    const alive = kplus.Probe.fromCommand(['sh', '-c', 'tr "\\0" " " </proc/1/cmdline | grep -q " beat "'],
-      { initialDelaySeconds: Duration.seconds(10), periodSeconds: Duration.seconds(30), timeoutSeconds: Duration.seconds(5), failureThreshold: 3 });
+    // No --pidfile: /tmp outlives a container restart, and Celery before the
+    // 2024 fix of celery/celery#8997 (Debian bookworm's 5.2.6 included) takes
+    // a pidfile holding its own PID (1, in a container) for a running beat
+    // and refuses to start. One replica + Recreate is the singleton guarantee.
+    const beatArgs = ['-A', celeryApp, 'beat', '--scheduler', b.scheduler ?? 'django_celery_beat.schedulers:DatabaseScheduler',
+      '--loglevel', logLevel(b.logLevel, 'beat.logLevel'), '--max-interval', String(beatHeartbeat.interval)];
     addContainer(this.beat, {
       name: 'beat',
       image: api.image,
-      command: ['celery', '-A', celeryApp, 'beat', '--scheduler', b.scheduler ?? 'django_celery_beat.schedulers:DatabaseScheduler',
-        '--loglevel', logLevel(b.logLevel, 'beat.logLevel'), '--pidfile', '/tmp/celerybeat.pid'],
-      ...api.appEnv.containerProps(),
-      liveness: alive,
-      readiness: alive,
+      command: celeryCommand('beat', beatHeartbeat.interval, beatArgs),
+      ...containerEnv,
+      ...heartbeatProbes(beatHeartbeat),
     }, { resources: beatResources, user: api.user, tmp: beat.tmp });
+    mountWritableDirectories(this, 'Beat', this.beat, api.migrations.writableDirectories);
   }
 }

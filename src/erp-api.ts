@@ -7,7 +7,7 @@ import { ErpApiIngress, ErpApiNetworkPolicy, ErpApiProps, VpaMode } from './erp-
 import { AppEnv } from './app-env';
 import { addDatabaseInitContainers, MigrationJob } from './migration-job';
 import { Migrations } from './migrations';
-import { addContainer, addPodLabels, addProbeHostHeader, disableServiceLinks, nameFirstPort, standardLabels } from './pod-helpers';
+import { addContainer, addPodLabels, addProbeHostHeader, disableServiceLinks, mountWritableDirectories, nameFirstPort, standardLabels } from './pod-helpers';
 import { checkResources, parseBytes, quantity, resources } from './resources';
 import { DEFAULT_USER, restrictedPod } from './security';
 import { checkDnsLabel, checkDnsSubdomain, checkHostname, checkImage, checkInt, checkLabels, checkPort, fail } from './validate';
@@ -135,6 +135,8 @@ export class ErpApi extends Construct {
       lifecycle: { preStop: kplus.Handler.fromCommand(['sleep', String(preStopDelay.toSeconds())]) },
     }, { resources: appResources, user: this.user, tmp });
     nameFirstPort(this.deployment, 'app', 'http');
+    // e.g. the FastAPI app's /var/log/erp (seed 002) on a read-only root filesystem
+    mountWritableDirectories(this, 'App', this.deployment, this.migrations.writableDirectories);
     if (probes.host !== undefined) addProbeHostHeader(this.deployment, 'app', probes.host, probes.kinds);
 
     let pinned = false;

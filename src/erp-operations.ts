@@ -3,13 +3,19 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ErpApi } from './erp-api';
 import { addDatabaseInitContainers } from './migration-job';
-import { ArgoCdHook, HelmHook, MigrationDelivery } from './migrations';
-import { addContainer, addPodLabels, standardLabels } from './pod-helpers';
+import { ArgoCdHook, BOOTSTRAP_ENV, HelmHook, MigrationDelivery, OperationsCommandOptions } from './migrations';
+import { addContainer, addPodLabels, disableServiceLinks, mountWritableDirectories, standardLabels } from './pod-helpers';
 import { checkResources, ComputeResources, resources } from './resources';
 import { restrictedPod } from './security';
 import { checkCron, checkDnsSubdomain, fail } from './validate';
 
-/** The one-off bootstrap (seed 002): RBAC seed data and the first admin. */
+/**
+ * The one-off bootstrap: the first admin, created only if absent (safe to run
+ * twice). What runs is the framework's ({@link Migrations.bootstrapCommand}):
+ * Django creates a superuser with `manage.py shell`; FastAPI (seed 002) runs
+ * `erp-bootstrap --seed-rbac` then `--bootstrap-admin`. The password comes
+ * from a Secret through the environment, never a command line.
+ */
 export interface ErpBootstrapOptions {
   /** Admin user name. @default 'admin' */
   readonly adminUsername?: string;
@@ -20,11 +26,19 @@ export interface ErpBootstrapOptions {
    * @default { name: 'erp-admin', key: 'password' }
    */
   readonly adminPasswordSecret?: { readonly name: string; readonly key: string };
-  /** Bootstrap CLI. @default 'erp-bootstrap' */
+  /**
+   * Name of the bootstrap CLI's `console_scripts` entry point (FastAPI only;
+   * Django uses `manage.py shell`).
+   * @default 'erp-bootstrap'
+   */
   readonly cli?: string;
 }
 
-/** Scheduled maintenance (seed 002 "Recommended Schedule"). */
+/**
+ * Scheduled maintenance (seed 002 "Recommended Schedule"). What runs is the
+ * framework's: seed 002's `scripts/prod/*.py` for FastAPI, built-in
+ * management commands for Django (see {@link Migrations.healthCheckCommand}).
+ */
 export interface ErpMaintenanceOptions {
   /** Daily health check. @default '0 6 * * *' */
   readonly healthCheckSchedule?: string;
@@ -32,9 +46,14 @@ export interface ErpMaintenanceOptions {
   readonly integrityCheckSchedule?: string;
   /** Monthly cleanup. @default '0 3 1 * *' */
   readonly cleanupSchedule?: string;
-  /** Run the cleanup for real (`--execute`); otherwise a dry run. @default false */
+  /**
+   * Run the cleanup for real (`--execute`); otherwise a dry run. FastAPI
+   * only: Django's cleanup is `clearsessions`, which has no dry run and only
+   * ever removes expired sessions, whatever this says.
+   * @default false
+   */
   readonly cleanupExecute?: boolean;
-  /** Script directory inside the image. @default 'scripts/prod' */
+  /** Script directory inside the image (FastAPI only). @default 'scripts/prod' */
   readonly scriptDir?: string;
   /** IANA time zone of the schedules. @default 'UTC' */
   readonly timeZone?: string;
@@ -42,7 +61,7 @@ export interface ErpMaintenanceOptions {
 
 /** Properties of {@link ErpOperations}. */
 export interface ErpOperationsProps {
-  /** The API whose image, environment and database the jobs use. */
+  /** The API whose image, environment, database and framework the jobs use. */
   readonly api: ErpApi;
   /** Bootstrap Job; omit for none. @default - no bootstrap Job */
   readonly bootstrap?: ErpBootstrapOptions;
@@ -58,110 +77,120 @@ export interface ErpOperationsProps {
 }
 
 /**
- * Day-2 operations from seed 002 as Kubernetes objects: a bootstrap Job
- * ordered after migrations (Helm post-install / Argo CD PostSync) and safe to
- * run twice, and maintenance CronJobs (health, integrity, cleanup).
+ * Day-2 operations as Kubernetes objects, the commands chosen by the API's
+ * framework (`api.migrations`): a bootstrap Job ordered after migrations
+ * (Helm post-install / Argo CD PostSync) and safe to run twice, and
+ * maintenance CronJobs (health, integrity, cleanup).
  */
 export class ErpOperations extends Construct {
   /** The bootstrap Job, if any. */
   public readonly bootstrapJob?: kplus.Job;
   /** Maintenance CronJobs by name. */
   public readonly cronJobs: Record<string, kplus.CronJob> = {};
+  private readonly api: ErpApi;
+  private readonly resources: ComputeResources;
 
   constructor(scope: Construct, id: string, props: ErpOperationsProps) {
     super(scope, id);
-    const api = props.api;
-    const r = checkResources(this, 'resources', props.resources ?? resources('100m', '256Mi', '500m', '512Mi'));
-    const labels = (component: string) => ({ ...standardLabels(api.name, component, 'erp') });
+    this.api = props.api;
+    if (!this.api) fail(this, 'api', this.api, 'is required: the ErpApi whose image, environment and database the jobs use');
+    this.resources = checkResources(this, 'resources', props.resources ?? resources('100m', '256Mi', '500m', '512Mi'));
+    if (props.bootstrap) this.bootstrapJob = this.addBootstrap(props.bootstrap, props.bootstrapDelivery);
+    if (props.maintenance !== false) this.addMaintenance(props.maintenance ?? {});
+  }
 
-    if (props.bootstrap) {
-      const b = props.bootstrap;
-      if (!b.adminEmail || !/^[^@\s'"]+@[^@\s'"]+\.[^@\s'"]+$/.test(b.adminEmail)) {
-        fail(this, 'bootstrap.adminEmail', b.adminEmail, "must be an e-mail address such as 'admin@example.com'");
-      }
-      const username = b.adminUsername ?? 'admin';
-      if (!/^[A-Za-z0-9_.@+-]{1,150}$/.test(username)) fail(this, 'bootstrap.adminUsername', username, "must be 1-150 letters, digits or '_.@+-'");
-      const pw = b.adminPasswordSecret ?? { name: 'erp-admin', key: 'password' };
-      checkDnsSubdomain(this, 'bootstrap.adminPasswordSecret.name', pw.name);
-      const cli = b.cli ?? 'erp-bootstrap';
-      if (!/^[\w./-]+$/.test(cli)) fail(this, 'bootstrap.cli', cli, 'must be a command name or path without spaces or shell characters');
-      const delivery = props.bootstrapDelivery ?? MigrationDelivery.all({
-        helmHooks: [HelmHook.POST_INSTALL, HelmHook.POST_UPGRADE], hookWeight: 10, argoCdHook: ArgoCdHook.POST_SYNC, syncWave: 10,
-      });
-      const tmp = kplus.Volume.fromEmptyDir(this, 'BootstrapTmp', 'tmp');
-      this.bootstrapJob = new kplus.Job(this, 'Bootstrap', {
-        metadata: { name: `${api.name}-bootstrap`, labels: labels('bootstrap'), annotations: delivery.annotations() },
-        podMetadata: { labels: labels('bootstrap') },
-        backoffLimit: 3,
-        activeDeadline: Duration.minutes(20),
-        ttlAfterFinished: Duration.days(1),
+  private addBootstrap(b: ErpBootstrapOptions, bootstrapDelivery?: MigrationDelivery): kplus.Job {
+    const api = this.api;
+    if (!b.adminEmail || !/^[^@\s'"]+@[^@\s'"]+\.[^@\s'"]+$/.test(b.adminEmail)) {
+      fail(this, 'bootstrap.adminEmail', b.adminEmail, "must be an e-mail address such as 'admin@example.com'");
+    }
+    const username = b.adminUsername ?? 'admin';
+    if (!/^[A-Za-z0-9_.@+-]{1,150}$/.test(username)) fail(this, 'bootstrap.adminUsername', username, "must be 1-150 letters, digits or '_.@+-'");
+    const pw = b.adminPasswordSecret ?? { name: 'erp-admin', key: 'password' };
+    checkDnsSubdomain(this, 'bootstrap.adminPasswordSecret.name', pw.name);
+    const cli = b.cli ?? 'erp-bootstrap';
+    if (!/^[A-Za-z0-9][\w.-]*$/.test(cli)) fail(this, 'bootstrap.cli', cli, "must be the name of a console_scripts entry point such as 'erp-bootstrap'");
+    const delivery = bootstrapDelivery ?? MigrationDelivery.all({
+      helmHooks: [HelmHook.POST_INSTALL, HelmHook.POST_UPGRADE], hookWeight: 10, argoCdHook: ArgoCdHook.POST_SYNC, syncWave: 10,
+    });
+    const labels = this.labels('bootstrap');
+    const tmp = kplus.Volume.fromEmptyDir(this, 'BootstrapTmp', 'tmp');
+    const job = new kplus.Job(this, 'Bootstrap', {
+      metadata: { name: `${api.name}-bootstrap`, labels, annotations: delivery.annotations() },
+      podMetadata: { labels },
+      backoffLimit: 3,
+      activeDeadline: Duration.minutes(20),
+      ttlAfterFinished: Duration.days(1),
+      serviceAccount: api.serviceAccount,
+      automountServiceAccountToken: false,
+      securityContext: restrictedPod(api.user),
+      volumes: [tmp],
+    });
+    addDatabaseInitContainers(job, { image: api.image, migrations: api.migrations, env: api.appEnv, resources: this.resources, user: api.user, tmp, migrate: false });
+    const env = api.appEnv.containerProps();
+    addContainer(job, {
+      name: 'bootstrap',
+      image: api.image,
+      command: api.migrations.bootstrapCommand({ cli }),
+      envFrom: env.envFrom,
+      envVariables: {
+        ...env.envVariables,
+        [BOOTSTRAP_ENV.username]: kplus.EnvValue.fromValue(username),
+        [BOOTSTRAP_ENV.email]: kplus.EnvValue.fromValue(b.adminEmail),
+        [BOOTSTRAP_ENV.password]: kplus.EnvValue.fromSecretValue({ secret: kplus.Secret.fromSecretName(this, 'AdminSecret', pw.name), key: pw.key }),
+      },
+    }, { resources: this.resources, user: api.user, tmp });
+    this.finishPod(job, 'Bootstrap');
+    return job;
+  }
+
+  private addMaintenance(m: ErpMaintenanceOptions): void {
+    const api = this.api;
+    const scriptDir = m.scriptDir ?? 'scripts/prod';
+    if (!/^[\w./-]+$/.test(scriptDir)) fail(this, 'maintenance.scriptDir', scriptDir, 'must be a relative path without spaces or shell characters');
+    const o: OperationsCommandOptions = { scriptDir, cleanupExecute: m.cleanupExecute ?? false };
+    const jobs: Array<[string, string, string, string[]]> = [
+      ['health-check', 'maintenance.healthCheckSchedule', m.healthCheckSchedule ?? '0 6 * * *', api.migrations.healthCheckCommand(o)],
+      ['data-integrity', 'maintenance.integrityCheckSchedule', m.integrityCheckSchedule ?? '30 6 * * *', api.migrations.dataIntegrityCommand(o)],
+      ['cleanup', 'maintenance.cleanupSchedule', m.cleanupSchedule ?? '0 3 1 * *', api.migrations.cleanupCommand(o)],
+    ];
+    for (const [name, field, schedule, command] of jobs) {
+      checkCron(this, field, schedule);
+      const cronId = name.split('-').map((w) => w[0].toUpperCase() + w.slice(1)).join('');
+      const labels = this.labels(`maintenance-${name}`);
+      const tmp = kplus.Volume.fromEmptyDir(this, `${cronId}Tmp`, 'tmp');
+      const cj = new kplus.CronJob(this, cronId, {
+        metadata: { name: `${api.name}-${name}`, labels },
+        podMetadata: { labels },
+        schedule: Cron.schedule(cronFields(schedule)),
+        timeZone: m.timeZone ?? 'UTC',
+        concurrencyPolicy: kplus.ConcurrencyPolicy.FORBID,
+        startingDeadline: Duration.minutes(10),
+        successfulJobsRetained: 3,
+        failedJobsRetained: 3,
+        backoffLimit: 2,
+        activeDeadline: Duration.hours(1),
         serviceAccount: api.serviceAccount,
         automountServiceAccountToken: false,
         securityContext: restrictedPod(api.user),
         volumes: [tmp],
       });
-      addPodLabels(this.bootstrapJob, api.appEnv.podLabels);
-      addDatabaseInitContainers(this.bootstrapJob, { image: api.image, migrations: api.migrations, env: api.appEnv, resources: r, user: api.user, tmp, migrate: false });
-      // Safe to run twice: seeding RBAC is idempotent, and an admin that
-      // already exists (the CLI refuses with "... exists") is not a failure.
-      const script = [
-        'set -u',
-        `${cli} --seed-rbac`,
-        `out=$(${cli} --bootstrap-admin --username "$ADMIN_USERNAME" --email "$ADMIN_EMAIL" --password "$ADMIN_PASSWORD" 2>&1); rc=$?`,
-        'echo "$out"',
-        'if [ "$rc" -ne 0 ] && echo "$out" | grep -qi "exist"; then echo "bootstrap: admin already exists, nothing to do"; exit 0; fi',
-        'exit "$rc"',
-      ].join('\n');
-      const env = api.appEnv.containerProps();
-      addContainer(this.bootstrapJob, {
-        name: 'bootstrap',
-        image: api.image,
-        command: ['sh', '-c', script],
-        envFrom: env.envFrom,
-        envVariables: {
-          ...env.envVariables,
-          ADMIN_USERNAME: kplus.EnvValue.fromValue(username),
-          ADMIN_EMAIL: kplus.EnvValue.fromValue(b.adminEmail),
-          ADMIN_PASSWORD: kplus.EnvValue.fromSecretValue({ secret: kplus.Secret.fromSecretName(this, 'AdminSecret', pw.name), key: pw.key }),
-        },
-      }, { resources: r, user: api.user, tmp });
+      addContainer(cj, { name, image: api.image, command, ...api.appEnv.containerProps() }, { resources: this.resources, user: api.user, tmp });
+      this.finishPod(cj, cronId);
+      this.cronJobs[name] = cj;
     }
+  }
 
-    if (props.maintenance !== false) {
-      const m = props.maintenance ?? {};
-      const dir = m.scriptDir ?? 'scripts/prod';
-      if (!/^[\w./-]+$/.test(dir)) fail(this, 'maintenance.scriptDir', dir, 'must be a relative path without spaces or shell characters');
-      const jobs: Array<[string, string, string, string[]]> = [
-        ['health-check', 'maintenance.healthCheckSchedule', m.healthCheckSchedule ?? '0 6 * * *', ['python', `${dir}/health_check.py`]],
-        ['data-integrity', 'maintenance.integrityCheckSchedule', m.integrityCheckSchedule ?? '30 6 * * *', ['python', `${dir}/check_data_integrity.py`]],
-        ['cleanup', 'maintenance.cleanupSchedule', m.cleanupSchedule ?? '0 3 1 * *',
-          ['python', `${dir}/cleanup_old_data.py`, ...(m.cleanupExecute ? ['--execute'] : [])]],
-      ];
-      for (const [name, field, schedule, command] of jobs) {
-        checkCron(this, field, schedule);
-        const cronId = name.split('-').map((w) => w[0].toUpperCase() + w.slice(1)).join('');
-        const tmp = kplus.Volume.fromEmptyDir(this, `${cronId}Tmp`, 'tmp');
-        const cj = new kplus.CronJob(this, cronId, {
-          metadata: { name: `${api.name}-${name}`, labels: labels(`maintenance-${name}`) },
-          podMetadata: { labels: labels(`maintenance-${name}`) },
-          schedule: Cron.schedule(cronFields(schedule)),
-          timeZone: m.timeZone ?? 'UTC',
-          concurrencyPolicy: kplus.ConcurrencyPolicy.FORBID,
-          startingDeadline: Duration.minutes(10),
-          successfulJobsRetained: 3,
-          failedJobsRetained: 3,
-          backoffLimit: 2,
-          activeDeadline: Duration.hours(1),
-          serviceAccount: api.serviceAccount,
-          automountServiceAccountToken: false,
-          securityContext: restrictedPod(api.user),
-          volumes: [tmp],
-        });
-        addPodLabels(cj, api.appEnv.podLabels);
-        addContainer(cj, { name, image: api.image, command, ...api.appEnv.containerProps() }, { resources: r, user: api.user, tmp });
-        this.cronJobs[name] = cj;
-      }
-    }
+  private labels(component: string): Record<string, string> {
+    return standardLabels(this.api.name, component, 'erp');
+  }
+
+  /** What every operations pod gets once its containers are in. */
+  private finishPod(pod: kplus.AbstractPod, idPrefix: string): void {
+    addPodLabels(pod, this.api.appEnv.podLabels);
+    // REDIS_PORT=tcp://... from the `redis` Service breaks settings that read it as a number.
+    disableServiceLinks(pod);
+    mountWritableDirectories(this, idPrefix, pod, this.api.migrations.writableDirectories);
   }
 }
 

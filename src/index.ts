@@ -34,7 +34,7 @@ export type { ComputeResources, ResourceQuantities } from './resources';
 
 // Choices and connections
 export { Migrations, MigrationDelivery, HelmHook, ArgoCdHook } from './migrations';
-export type { MigrationsOptions, DjangoMigrationsOptions, AlembicMigrationsOptions, MigrationDeliveryOptions } from './migrations';
+export type { MigrationsOptions, DjangoMigrationsOptions, AlembicMigrationsOptions, MigrationDeliveryOptions, OperationsCommandOptions } from './migrations';
 export { ExternalDatabase } from './database';
 export type { DatabaseConnection, IDatabase, ExternalDatabaseOptions } from './database';
 export { INGRESS_NGINX, PROMETHEUS, defaultDeny } from './network-policies';

@@ -4,7 +4,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { AppEnv } from './app-env';
 import { MigrationDelivery, Migrations } from './migrations';
-import { addContainer, addPodLabels, disableServiceLinks } from './pod-helpers';
+import { addContainer, addPodLabels, disableServiceLinks, mountWritableDirectories } from './pod-helpers';
 import { ComputeResources } from './resources';
 import { restrictedPod } from './security';
 import { checkDnsLabel, checkInt, fail } from './validate';
@@ -146,6 +146,7 @@ export class MigrationJob extends Construct {
       command: props.migrations.migrateCommand,
       ...props.env.containerProps(),
     }, { resources: props.resources, user: props.user, tmp: props.tmp });
+    mountWritableDirectories(this, 'Job', this.job, props.migrations.writableDirectories);
   }
 
   /** The Job's ApiObject, for JSON patches. */

@@ -1,4 +1,5 @@
 import { Duration } from 'cdk8s';
+import { fail } from './validate';
 
 /** Options shared by every migration framework. */
 export interface MigrationsOptions {
@@ -56,6 +57,80 @@ export interface AlembicMigrationsOptions extends MigrationsOptions {
    * @default 'alembic.ini'
    */
   readonly configFile?: string;
+  /**
+   * Directory the app writes its log file to (seed 002:
+   * `/var/log/erp/app.log`). Root filesystems are read-only, so every
+   * container of the app gets an emptyDir here (see
+   * {@link Migrations.writableDirectories}). `''` for none.
+   * @default '/var/log/erp'
+   */
+  readonly logDirectory?: string;
+}
+
+/**
+ * Options of the operations commands ({@link Migrations.healthCheckCommand},
+ * {@link Migrations.bootstrapCommand}, ...). Each says which framework it
+ * applies to; the other ignores it.
+ */
+export interface OperationsCommandOptions {
+  /**
+   * Directory of seed 002's maintenance scripts, relative to the working
+   * directory. Alembic only (Django runs its built-in management commands).
+   * @default 'scripts/prod'
+   */
+  readonly scriptDir?: string;
+  /**
+   * Run the cleanup for real (`cleanup_old_data.py --execute`) instead of a
+   * dry run. Alembic only: Django's `clearsessions` has no dry run and only
+   * ever deletes expired sessions.
+   * @default false
+   */
+  readonly cleanupExecute?: boolean;
+  /**
+   * Name of the bootstrap CLI's `console_scripts` entry point. Alembic only.
+   * @default 'erp-bootstrap'
+   */
+  readonly cli?: string;
+}
+
+/**
+ * Environment variables the bootstrap command reads (the password is never
+ * passed on a command line).
+ */
+export const BOOTSTRAP_ENV = {
+  username: 'ADMIN_USERNAME',
+  email: 'ADMIN_EMAIL',
+  password: 'ADMIN_PASSWORD',
+} as const;
+
+/**
+ * Output of a failed `erp-bootstrap --bootstrap-admin` that means "already
+ * done": `Error: user 'admin' already exists`, or `Error: users already
+ * exist; bootstrap is disabled (ALLOW_BOOTSTRAP_WHEN_USERS_EXIST=False)`.
+ * Not `relation "users" does not exist`, not PostgreSQL's
+ * `Key (username)=(admin) already exists`. The same source is compiled by
+ * JavaScript ({@link classifyBootstrapAdmin}) and embedded in the Python of
+ * the bootstrap command (both dialects read it alike).
+ */
+export const ALREADY_BOOTSTRAPPED_PATTERN = String.raw`\b(?:user\s+(?:(['"])[^'"\n]*\1\s+)?already\s+exists|users\s+already\s+exist)\b`;
+
+/** A crash is never "already bootstrapped", whatever its message says. */
+export const PYTHON_TRACEBACK = 'Traceback (most recent call last):';
+
+/** What a `--bootstrap-admin` run amounted to. */
+export type BootstrapOutcome = 'created' | 'already-exists' | 'failed';
+
+/**
+ * Classifies a `--bootstrap-admin` run by its exit code and combined output:
+ * exit 0 is `created`; a non-zero exit whose output says a user (or users)
+ * already exist, without a Python traceback, is `already-exists` (a second
+ * run, safe); anything else is `failed`. The bootstrap command embeds exactly
+ * this rule.
+ */
+export function classifyBootstrapAdmin(exitCode: number, output: string): BootstrapOutcome {
+  if (exitCode === 0) return 'created';
+  if (new RegExp(ALREADY_BOOTSTRAPPED_PATTERN, 'i').test(output) && !output.includes(PYTHON_TRACEBACK)) return 'already-exists';
+  return 'failed';
 }
 
 /** Shell-quotes one word for `sh -c`. */
@@ -102,6 +177,12 @@ export abstract class Migrations {
 
   /** 'django' or 'alembic'. */
   public abstract readonly framework: string;
+  /**
+   * Directories the app writes to besides /tmp (root filesystems are
+   * read-only): every container running the app's image gets an emptyDir
+   * (100Mi) at each (`mountWritableDirectories` in pod-helpers.ts).
+   */
+  public abstract readonly writableDirectories: string[];
   /** Tries of the wait step. */
   public readonly waitAttempts: number;
   /** Pause between tries. */
@@ -142,6 +223,32 @@ export abstract class Migrations {
   /** The server command, or undefined to keep the image's own CMD. */
   public abstract serverCommand(port: number): string[] | undefined;
 
+  /**
+   * Daily health check (exec form): exits non-zero when the app is unhealthy.
+   * Django: `check --deploy --fail-level ERROR`, a database connection and
+   * `migrate --check`; Alembic: seed 002's `health_check.py`.
+   */
+  public abstract healthCheckCommand(options?: OperationsCommandOptions): string[];
+  /**
+   * Daily data-integrity check (exec form). Django: `makemigrations --check
+   * --dry-run` (models match migrations) and `migrate --check`; Alembic: seed
+   * 002's `check_data_integrity.py`.
+   */
+  public abstract dataIntegrityCommand(options?: OperationsCommandOptions): string[];
+  /**
+   * Monthly cleanup (exec form). Django: `clearsessions` (expired sessions
+   * only; there is no dry run, so `cleanupExecute` does not apply); Alembic:
+   * seed 002's `cleanup_old_data.py`, a dry run unless `cleanupExecute`.
+   */
+  public abstract cleanupCommand(options?: OperationsCommandOptions): string[];
+  /**
+   * One-off bootstrap (exec form), safe to run twice, reading the admin's
+   * name, e-mail and password from ADMIN_USERNAME, ADMIN_EMAIL and
+   * ADMIN_PASSWORD (the password never appears on a command line). Django: creates the superuser unless it
+   * exists; Alembic: `erp-bootstrap --seed-rbac`, then `--bootstrap-admin`.
+   */
+  public abstract bootstrapCommand(options?: OperationsCommandOptions): string[];
+
   /** A shell condition that succeeds when the database accepts connections. */
   protected abstract databaseCheck(): string;
   /** A shell condition that succeeds when no migration is pending. */
@@ -152,6 +259,7 @@ export abstract class Migrations {
 
 class DjangoMigrations extends Migrations {
   public readonly framework = 'django';
+  public readonly writableDirectories: string[] = [];
   private readonly manage: string;
 
   constructor(options: DjangoMigrationsOptions) {
@@ -161,6 +269,39 @@ class DjangoMigrations extends Migrations {
 
   public serverCommand(): string[] | undefined {
     return undefined;
+  }
+
+  // Built-in management commands only: the seed's image has nothing else
+  // ("Seeding is disabled for ERP-API. Use Django management commands").
+  public healthCheckCommand(): string[] {
+    const m = shQuote(this.manage);
+    const connect = 'from django.db import connection; connection.ensure_connection(); print("health-check: database answers")';
+    return ['sh', '-c', [
+      'set -eu',
+      'echo "health-check: manage.py check --deploy --fail-level ERROR"',
+      `python ${m} check --deploy --fail-level ERROR`,
+      `python ${m} shell --command ${shQuote(connect)}`,
+      `python ${m} migrate --check --noinput || { echo "health-check: unapplied migrations" >&2; exit 1; }`,
+      'echo "health-check: ok"',
+    ].join('\n')];
+  }
+
+  public dataIntegrityCommand(): string[] {
+    const m = shQuote(this.manage);
+    return ['sh', '-c', [
+      'set -eu',
+      `python ${m} makemigrations --check --dry-run --noinput || { echo "data-integrity: models have changes that no migration records" >&2; exit 1; }`,
+      `python ${m} migrate --check --noinput || { echo "data-integrity: unapplied migrations" >&2; exit 1; }`,
+      'echo "data-integrity: ok"',
+    ].join('\n')];
+  }
+
+  public cleanupCommand(): string[] {
+    return ['python', this.manage, 'clearsessions'];
+  }
+
+  public bootstrapCommand(): string[] {
+    return ['python', this.manage, 'shell', '--command', djangoBootstrapScript()];
   }
 
   protected databaseCheck(): string {
@@ -204,6 +345,7 @@ class DjangoMigrations extends Migrations {
 
 class AlembicMigrations extends Migrations {
   public readonly framework = 'alembic';
+  public readonly writableDirectories: string[];
   private readonly asgiApp: string;
   private readonly workers: number;
   private readonly configFile: string;
@@ -213,10 +355,29 @@ class AlembicMigrations extends Migrations {
     this.asgiApp = options.asgiApp ?? 'app.main:app';
     this.workers = options.workers ?? 4;
     this.configFile = options.configFile ?? 'alembic.ini';
+    const logDirectory = options.logDirectory ?? '/var/log/erp';
+    this.writableDirectories = logDirectory === '' ? [] : [checkWritableDirectory('logDirectory', logDirectory)];
   }
 
   public serverCommand(port: number): string[] {
     return ['uvicorn', this.asgiApp, '--host', '0.0.0.0', '--port', String(port), '--workers', String(this.workers)];
+  }
+
+  // Seed 002, "Production Maintenance" and "Recommended Schedule".
+  public healthCheckCommand(options: OperationsCommandOptions = {}): string[] {
+    return ['python', `${options.scriptDir ?? 'scripts/prod'}/health_check.py`];
+  }
+
+  public dataIntegrityCommand(options: OperationsCommandOptions = {}): string[] {
+    return ['python', `${options.scriptDir ?? 'scripts/prod'}/check_data_integrity.py`];
+  }
+
+  public cleanupCommand(options: OperationsCommandOptions = {}): string[] {
+    return ['python', `${options.scriptDir ?? 'scripts/prod'}/cleanup_old_data.py`, ...(options.cleanupExecute ? ['--execute'] : [])];
+  }
+
+  public bootstrapCommand(options: OperationsCommandOptions = {}): string[] {
+    return ['python', '-c', alembicBootstrapScript(options.cli ?? 'erp-bootstrap')];
   }
 
   protected databaseCheck(): string {
@@ -251,6 +412,103 @@ class AlembicMigrations extends Migrations {
     ].join('\n');
     return ['python', '-c', script];
   }
+}
+
+/**
+ * `manage.py shell --command` script creating the admin superuser unless it
+ * exists. Top-level statements only (no def, no comprehension): older
+ * Django versions exec the command without module globals. An exception
+ * exits non-zero and fails the Job.
+ */
+export function djangoBootstrapScript(): string {
+  const e = BOOTSTRAP_ENV;
+  return [
+    'import os',
+    'from django.contrib.auth import get_user_model',
+    'User = get_user_model()',
+    `username = os.environ[${JSON.stringify(e.username)}]`,
+    'if User.objects.filter(username=username).exists():',
+    '    print("bootstrap: superuser %r already exists; nothing to do" % username, flush=True)',
+    'else:',
+    `    User.objects.create_superuser(username, os.environ[${JSON.stringify(e.email)}], os.environ[${JSON.stringify(e.password)}])`,
+    '    print("bootstrap: created superuser %r" % username, flush=True)',
+  ].join('\n');
+}
+
+/**
+ * The Python run by one bootstrap step in its own interpreter: it calls the
+ * CLI's `console_scripts` entry point in-process, as the CLI's own launcher
+ * would, after appending `--password <$ADMIN_PASSWORD>` to `sys.argv` for
+ * `--bootstrap-admin` (Python's `sys.argv` is not /proc/<pid>/cmdline).
+ */
+export function consoleScriptStep(cli: string): string {
+  return [
+    'import os, sys',
+    'from importlib.metadata import entry_points',
+    `CLI = ${JSON.stringify(cli)}`,
+    'args = sys.argv[1:]',
+    'if "--bootstrap-admin" in args:',
+    `    args += ["--password", os.environ[${JSON.stringify(BOOTSTRAP_ENV.password)}]]`,
+    'try:',
+    '    found = list(entry_points(group="console_scripts", name=CLI))',
+    'except TypeError:  # Python < 3.10',
+    '    found = [e for e in entry_points().get("console_scripts", ()) if e.name == CLI]',
+    'if not found:',
+    '    sys.exit("bootstrap: no console_scripts entry point %r in this image" % CLI)',
+    'sys.argv = [CLI] + args',
+    'sys.exit(found[0].load()())',
+  ].join('\n');
+}
+
+/**
+ * `python -c` driver of the FastAPI bootstrap (seed 002): `<cli> --seed-rbac`,
+ * then `<cli> --bootstrap-admin --username U --email E --password P`, each in
+ * a fresh interpreter ({@link consoleScriptStep}: the same process state as
+ * running the CLI from a shell, e.g. no async engine reused across event
+ * loops). Any failure fails the Job, except a second `--bootstrap-admin` that
+ * reports an existing user ({@link classifyBootstrapAdmin}, same rule).
+ */
+export function alembicBootstrapScript(cli: string): string {
+  const e = BOOTSTRAP_ENV;
+  return [
+    'import os, re, subprocess, sys',
+    `CLI = ${JSON.stringify(cli)}`,
+    `STEP = ${JSON.stringify(consoleScriptStep(cli))}`,
+    `ALREADY = re.compile(${JSON.stringify(ALREADY_BOOTSTRAPPED_PATTERN)}, re.IGNORECASE)`,
+    `TRACEBACK = ${JSON.stringify(PYTHON_TRACEBACK)}`,
+    'def run(args, shown, capture):',
+    '    print("bootstrap: %s %s" % (CLI, " ".join(shown)), flush=True)',
+    '    return subprocess.run([sys.executable, "-c", STEP] + args, capture_output=capture, text=True, errors="replace")',
+    'def exit_code(rc):',
+    '    return rc if rc > 0 else 1',
+    'rbac = run(["--seed-rbac"], ["--seed-rbac"], False)',
+    'if rbac.returncode != 0:',
+    '    print("bootstrap: %s --seed-rbac failed (exit %d)" % (CLI, rbac.returncode), file=sys.stderr, flush=True)',
+    '    sys.exit(exit_code(rbac.returncode))',
+    `user, email = os.environ[${JSON.stringify(e.username)}], os.environ[${JSON.stringify(e.email)}]`,
+    'args = ["--bootstrap-admin", "--username", user, "--email", email]',
+    `admin = run(args, args + ["--password", "<$${e.password}>"], True)`,
+    'sys.stdout.write(admin.stdout)',
+    'sys.stderr.write(admin.stderr)',
+    'sys.stdout.flush()',
+    'sys.stderr.flush()',
+    'output = admin.stdout + admin.stderr',
+    'if admin.returncode == 0:',
+    '    print("bootstrap: admin %r created" % user, flush=True)',
+    'elif ALREADY.search(output) and TRACEBACK not in output:',
+    '    print("bootstrap: a user already exists; nothing to do", flush=True)',
+    'else:',
+    '    print("bootstrap: %s --bootstrap-admin failed (exit %d)" % (CLI, admin.returncode), file=sys.stderr, flush=True)',
+    '    sys.exit(exit_code(admin.returncode))',
+  ].join('\n');
+}
+
+/** Checks a directory for {@link Migrations.writableDirectories}. */
+function checkWritableDirectory(field: string, dir: string): string {
+  if (typeof dir !== 'string' || !/^(\/[A-Za-z0-9._-]+)+$/.test(dir) || dir.split('/').some((p) => p === '.' || p === '..') || dir === '/tmp') {
+    fail('Migrations.alembic', field, dir, "must be an absolute directory such as '/var/log/erp' (no trailing '/', '.' or '..'; not /tmp, which is mounted already), or '' for none");
+  }
+  return dir;
 }
 
 /** Helm hook phases a migration Job can run in. */

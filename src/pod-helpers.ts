@@ -1,5 +1,6 @@
-import { ApiObject, JsonPatch } from 'cdk8s';
+import { ApiObject, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
 import { ComputeResources, patchResources } from './resources';
 import { restrictedContainer } from './security';
 
@@ -97,4 +98,24 @@ export function standardLabels(name: string, component: string, partOf: string, 
   };
   if (version) l['app.kubernetes.io/version'] = version;
   return l;
+}
+
+/** Size of each writable-directory emptyDir. */
+export const WRITABLE_DIRECTORY_SIZE = Size.mebibytes(100);
+
+/**
+ * Mounts an emptyDir (100Mi) at each of `dirs` in every container of
+ * `workload`, init containers included (they run the app's code too). A
+ * container that already mounts a path keeps its mount, and a volume already
+ * mounted at a path is reused, so calling this twice is harmless. Call it
+ * after the last container is added.
+ */
+export function mountWritableDirectories(scope: Construct, idPrefix: string, workload: kplus.AbstractPod, dirs: readonly string[]): void {
+  dirs.forEach((dir, i) => {
+    const all = [...workload.initContainers, ...workload.containers];
+    const existing = all.flatMap((c) => c.mounts).find((m) => m.path === dir)?.volume;
+    const slug = dir.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 50).replace(/-+$/, '');
+    const volume = existing ?? kplus.Volume.fromEmptyDir(scope, `${idPrefix}Writable${i}`, `writable-${slug}-${i}`, { sizeLimit: WRITABLE_DIRECTORY_SIZE });
+    for (const c of all) if (!c.mounts.some((m) => m.path === dir)) c.mount(dir, volume);
+  });
 }

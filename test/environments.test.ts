@@ -102,7 +102,7 @@ describe('what differs between environments', () => {
     expect(has('staging', 'ServiceMonitor', 'erp-api')).toBe(true);
   });
 
-  test('prod: HPA 2-6, production issuer, external database and Redis, 30-day backups, cleanup --execute', () => {
+  test('prod: HPA 2-6, production issuer, external database and Redis, 30-day backups, Django cleanup (clearsessions)', () => {
     expect(find('prod', 'HorizontalPodAutoscaler', 'erp-api').spec).toMatchObject({ minReplicas: 2, maxReplicas: 6 });
     expect(find('prod', 'Ingress', 'erp-api').metadata.annotations['cert-manager.io/cluster-issuer']).toBe('letsencrypt-prod');
     expect(has('prod', 'StatefulSet', 'postgres')).toBe(false);
@@ -110,7 +110,7 @@ describe('what differs between environments', () => {
     const app = container(find('prod', 'Deployment', 'erp-api-app'), 'app');
     expect(app.env.find((e: Manifest) => e.name === 'DB_HOST').value).toBe('erp-db.prod.example.com');
     expect(app.env.find((e: Manifest) => e.name === 'DEBUG').value).toBe('False');
-    expect(container(find('prod', 'CronJob', 'erp-api-cleanup'), 'cleanup').command).toContain('--execute');
+    expect(container(find('prod', 'CronJob', 'erp-api-cleanup'), 'cleanup').command).toEqual(['python', 'manage.py', 'clearsessions']);
     const backup = JSON.stringify(find('prod', 'CronJob', 'postgres-backup'));
     expect(backup).toContain('retention_days=30\\n');
     expect(find('prod', 'Deployment', 'erp-api-celery-worker').spec.replicas).toBe(2);
