@@ -11,7 +11,7 @@ import { CostMgmtPostgres } from './cost-mgmt-postgres';
 import { DATABASE_ENV_NAMES, IDatabase } from './database';
 import { addDatabaseInitContainers, MigrationJob } from './migration-job';
 import { ArgoCdHook, HelmHook, MigrationDelivery, Migrations } from './migrations';
-import { addContainer, addPodLabels, addProbeHostHeader, disableServiceLinks, nameFirstPort, standardLabels } from './pod-helpers';
+import { addContainer, addPodLabels, addProbeHostHeader, disableServiceLinks, nameFirstPort, stableIdentity, stablePods, standardLabels } from './pod-helpers';
 import { checkProbeBudget, httpProbes } from './probes';
 import { checkTermination, softSpread } from './web-service';
 import { checkResources, resources } from './resources';
@@ -117,8 +117,7 @@ export class ApiGatewayChart extends Chart {
 
     // Helm's standard labels; '+' (semver build metadata) is not allowed in label values.
     const labels = {
-      ...standardLabels(API_GATEWAY_CHART_NAME, 'api', 'erp', this.appVersion),
-      'app.kubernetes.io/instance': this.name,
+      ...standardLabels(API_GATEWAY_CHART_NAME, 'api', 'erp', this.appVersion, this.name),
       'helm.sh/chart': checkLabelValue(this, 'chartVersion', `${API_GATEWAY_CHART_NAME}-${this.chartVersion.replace(/\+/g, '_')}`),
     };
     this.objectLabels = labels;
@@ -165,7 +164,9 @@ export class ApiGatewayChart extends Chart {
       terminationGracePeriod: grace,
       volumes: [tmp],
       spread: false,
+      select: false,
     });
+    stableIdentity(this.deployment, labels);
     if ((props.spread ?? true) && replicas > 1) softSpread(this.deployment);
     addPodLabels(this.deployment, { ...this.appEnv.podLabels, ...(this.redis?.connection.clientLabels ?? {}) });
     // No `<SERVICE>_PORT=tcp://...` variables: `redis` and `postgres` Services would shadow the app's settings.
@@ -193,7 +194,7 @@ export class ApiGatewayChart extends Chart {
     this.service = new kplus.Service(this, 'Service', {
       metadata: { name: this.name, labels },
       type: serviceType,
-      selector: this.deployment,
+      selector: stablePods(this.deployment),
       ports: [{ name: 'http', port, targetPort: port }],
     });
 

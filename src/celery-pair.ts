@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { celeryCommand, DEFAULT_HEARTBEAT_FILE, HEARTBEAT_ENV, heartbeatProbes } from './celery-heartbeat';
 import { ErpApi } from './erp-api';
 import { addWaitForMigrations } from './migration-job';
-import { addContainer, addPodLabels, disableServiceLinks, mountWritableDirectories, standardLabels } from './pod-helpers';
+import { addContainer, addPodLabels, disableServiceLinks, mountWritableDirectories, stableIdentity, standardLabels } from './pod-helpers';
 import { checkResources, ComputeResources, resources } from './resources';
 import { restrictedPod } from './security';
 import { checkDnsLabel, checkInt, fail } from './validate';
@@ -195,7 +195,9 @@ export class CeleryPair extends Construct {
         progressDeadline: progressDeadline(hb),
         volumes: [tmp],
         spread: false,
+        select: false,
       });
+      stableIdentity(d, labels);
       addPodLabels(d, api.appEnv.podLabels);
       // REDIS_PORT=tcp://... from the `redis` Service breaks settings that read it as a number.
       disableServiceLinks(d);

@@ -10,7 +10,7 @@ import {
   checkExtensionName, checkObjectName, postgresConfig, PostgresDatabaseSpec, postgresInitSql,
   postgresPreStartScript, postgresStartScript, PRELOAD_EXTENSIONS,
 } from './postgres-sql';
-import { addContainer, disableServiceLinks, standardLabels } from './pod-helpers';
+import { addContainer, disableServiceLinks, stableHeadlessService, stableIdentity, stablePods, standardLabels } from './pod-helpers';
 import { checkResources, ComputeResources, parseBytes, quantity, resources } from './resources';
 import { restrictedPod } from './security';
 import { checkClientLabels, checkDnsSubdomain, checkImage, checkPort, checkSqlIdentifier, checkUnique, fail } from './validate';
@@ -202,6 +202,7 @@ export class CostMgmtPostgres extends Construct implements IDatabase {
       const sts = new kplus.StatefulSet(this, 'Resource', {
         metadata: { name: NAME, labels },
         podMetadata: { labels, annotations: { 'erp-k8s.io/config-checksum': checksum } },
+        select: false,
         replicas: 1,
         service: headless,
         podManagementPolicy: kplus.PodManagementPolicy.ORDERED_READY,
@@ -210,6 +211,8 @@ export class CostMgmtPostgres extends Construct implements IDatabase {
         terminationGracePeriod: Duration.seconds(60),
       });
       this.statefulSet = sts;
+      stableIdentity(sts, labels);
+      stableHeadlessService(headless, sts);
       disableServiceLinks(sts);
       const isReady = ['pg_isready', '-h', '127.0.0.1', '-p', String(port), '-q'];
       const probe = (period: number, failureThreshold: number, delay = 0) => kplus.Probe.fromCommand(isReady, {
@@ -255,7 +258,7 @@ export class CostMgmtPostgres extends Construct implements IDatabase {
       this.service = new kplus.Service(this, 'Service', {
         metadata: { name: NAME, labels },
         type: kplus.ServiceType.CLUSTER_IP,
-        selector: sts,
+        selector: stablePods(sts),
         ports: [{ name: PORT_NAME, port, targetPort: port }],
       });
 

@@ -7,7 +7,7 @@ import { ErpApiIngress, ErpApiNetworkPolicy, ErpApiProps, VpaMode } from './erp-
 import { AppEnv } from './app-env';
 import { addDatabaseInitContainers, MigrationJob } from './migration-job';
 import { Migrations } from './migrations';
-import { addContainer, addPodLabels, addProbeHostHeader, disableServiceLinks, mountWritableDirectories, nameFirstPort, standardLabels } from './pod-helpers';
+import { addContainer, addPodLabels, addProbeHostHeader, disableServiceLinks, mountWritableDirectories, nameFirstPort, stableIdentity, stablePods, standardLabels } from './pod-helpers';
 import { checkResources, parseBytes, quantity, resources } from './resources';
 import { DEFAULT_USER, restrictedPod } from './security';
 import { checkDnsLabel, checkDnsSubdomain, checkHostname, checkImage, checkInt, checkLabels, checkPort, fail } from './validate';
@@ -107,7 +107,9 @@ export class ErpApi extends Construct {
       terminationGracePeriod: grace,
       volumes: [tmp],
       spread: false,
+      select: false,
     });
+    stableIdentity(this.deployment, labels);
     addPodLabels(this.deployment, this.appEnv.podLabels);
     disableServiceLinks(this.deployment);
     addDatabaseInitContainers(this.deployment, {
@@ -155,7 +157,7 @@ export class ErpApi extends Construct {
       app.mount(m.mountPath ?? '/app/media', kplus.Volume.fromPersistentVolumeClaim(this, 'MediaVolume', this.mediaClaim));
       if (accessMode === kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE && maxReplicas > 1) {
         // RWO: every replica must run on the node that mounted the volume.
-        this.deployment.scheduling.colocate(this.deployment, { topology: kplus.Topology.HOSTNAME });
+        this.deployment.scheduling.colocate(stablePods(this.deployment), { topology: kplus.Topology.HOSTNAME });
         pinned = true;
       }
     }
@@ -166,7 +168,7 @@ export class ErpApi extends Construct {
     this.service = new kplus.Service(this, 'Service', {
       metadata: { name: this.name, labels },
       type: kplus.ServiceType.CLUSTER_IP,
-      selector: this.deployment,
+      selector: stablePods(this.deployment),
       ports: servicePorts,
     });
 

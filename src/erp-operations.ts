@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { ErpApi } from './erp-api';
 import { addDatabaseInitContainers } from './migration-job';
 import { ArgoCdHook, BOOTSTRAP_ENV, HelmHook, MigrationDelivery, OperationsCommandOptions } from './migrations';
-import { addContainer, addPodLabels, disableServiceLinks, mountWritableDirectories, standardLabels } from './pod-helpers';
+import { addContainer, addPodLabels, disableServiceLinks, mountWritableDirectories, stableIdentity, standardLabels } from './pod-helpers';
 import { checkResources, ComputeResources, resources } from './resources';
 import { restrictedPod } from './security';
 import { checkCron, checkDnsSubdomain, fail } from './validate';
@@ -126,6 +126,7 @@ export class ErpOperations extends Construct {
       securityContext: restrictedPod(api.user),
       volumes: [tmp],
     });
+    stableIdentity(job, labels);
     addDatabaseInitContainers(job, { image: api.image, migrations: api.migrations, env: api.appEnv, resources: this.resources, user: api.user, tmp, migrate: false });
     const env = api.appEnv.containerProps();
     addContainer(job, {
@@ -175,6 +176,7 @@ export class ErpOperations extends Construct {
         securityContext: restrictedPod(api.user),
         volumes: [tmp],
       });
+      stableIdentity(cj, labels);
       addContainer(cj, { name, image: api.image, command, ...api.appEnv.containerProps() }, { resources: this.resources, user: api.user, tmp });
       this.finishPod(cj, cronId);
       this.cronJobs[name] = cj;

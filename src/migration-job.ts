@@ -4,7 +4,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { AppEnv } from './app-env';
 import { MigrationDelivery, Migrations } from './migrations';
-import { addContainer, addPodLabels, disableServiceLinks, mountWritableDirectories } from './pod-helpers';
+import { addContainer, addPodLabels, disableServiceLinks, mountWritableDirectories, stableIdentity } from './pod-helpers';
 import { ComputeResources } from './resources';
 import { restrictedPod } from './security';
 import { checkDnsLabel, checkInt, fail } from './validate';
@@ -137,6 +137,7 @@ export class MigrationJob extends Construct {
       volumes: props.tmp ? [props.tmp] : undefined,
       podMetadata: { labels: props.labels },
     });
+    stableIdentity(this.job, props.labels ?? {});
     addPodLabels(this.job, props.env.podLabels);
     disableServiceLinks(this.job);
     addDatabaseInitContainers(this.job, { ...props, migrate: false });

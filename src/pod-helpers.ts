@@ -88,10 +88,11 @@ export function addProbeHostHeader(workload: kplus.AbstractPod, container: strin
   for (const probe of probes) obj.addJsonPatch(JsonPatch.add(`${base}/${probe}/httpGet/httpHeaders`, [{ name: 'Host', value: host }]));
 }
 
-/** Standard `app.kubernetes.io/*` labels. */
-export function standardLabels(name: string, component: string, partOf: string, version?: string): Record<string, string> {
+/** Standard `app.kubernetes.io/*` labels (`instance` defaults to `name`). */
+export function standardLabels(name: string, component: string, partOf: string, version?: string, instance = name): Record<string, string> {
   const l: Record<string, string> = {
     'app.kubernetes.io/name': name,
+    'app.kubernetes.io/instance': instance,
     'app.kubernetes.io/component': component,
     'app.kubernetes.io/part-of': partOf,
     'app.kubernetes.io/managed-by': 'cdk8s',
@@ -118,4 +119,53 @@ export function mountWritableDirectories(scope: Construct, idPrefix: string, wor
     const volume = existing ?? kplus.Volume.fromEmptyDir(scope, `${idPrefix}Writable${i}`, `writable-${slug}-${i}`, { sizeLimit: WRITABLE_DIRECTORY_SIZE });
     for (const c of all) if (!c.mounts.some((m) => m.path === dir)) c.mount(dir, volume);
   });
+}
+
+/** The labels a workload's selector is made of: Kubernetes' recommended labels, never a construct path. */
+export const SELECTOR_LABELS = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component'] as const;
+
+/**
+ * Gives a workload an identity that survives refactors. cdk8s-plus selects
+ * pods by `cdk8s.io/metadata.addr`, a hash of the construct path: renaming a
+ * chart or a construct id changes it, and Kubernetes refuses the new
+ * selector (`spec.selector: field is immutable`). Deployments and
+ * StatefulSets (created with `select: false`) select on name, instance and
+ * component instead; every pod template (Jobs and CronJobs too) loses the
+ * path label, so a rename changes nothing that Kubernetes keeps.
+ */
+export function stableIdentity(workload: kplus.Workload, labels: Record<string, string>): void {
+  if (workload instanceof kplus.Deployment || workload instanceof kplus.StatefulSet) {
+    const selector: Record<string, string> = {};
+    for (const k of SELECTOR_LABELS) {
+      if (labels[k] === undefined) throw new Error(`${workload.node.path}: selector label ${k} is missing`);
+      selector[k] = labels[k];
+    }
+    if (Object.keys(workload.matchLabels).some((k) => !(k in selector))) {
+      throw new Error(`${workload.node.path}: create the workload with 'select: false' before giving it a stable selector`);
+    }
+    workload.select(kplus.LabelSelector.of({ labels: selector }));
+  }
+  for (const [k, v] of Object.entries(labels)) workload.podMetadata.addLabel(k, v);
+  const template = workload instanceof kplus.CronJob ? '/spec/jobTemplate/spec/template' : '/spec/template';
+  ApiObject.of(workload).addJsonPatch(JsonPatch.remove(`${template}/metadata/labels/cdk8s.io~1metadata.addr`));
+}
+
+/**
+ * The pods of a workload, selected by its stable selector: for Services,
+ * affinities and spreads. (Passing the workload itself would make
+ * cdk8s-plus select on the construct-path label that {@link stableIdentity}
+ * removes.)
+ */
+export function stablePods(workload: kplus.Deployment | kplus.StatefulSet): kplus.Pods {
+  const existing = workload.node.tryFindChild('StablePods') as kplus.Pods | undefined;
+  return existing ?? kplus.Pods.select(workload, 'StablePods', { labels: workload.matchLabels });
+}
+
+/**
+ * A StatefulSet's governing (headless) Service: cdk8s-plus makes it select
+ * the StatefulSet's construct-path label; this selects its stable labels instead.
+ */
+export function stableHeadlessService(service: kplus.Service, statefulSet: kplus.StatefulSet): void {
+  for (const [k, v] of Object.entries(statefulSet.matchLabels)) service.selectLabel(k, v);
+  ApiObject.of(service).addJsonPatch(JsonPatch.remove('/spec/selector/cdk8s.io~1metadata.addr'));
 }

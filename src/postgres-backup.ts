@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { DatabaseConnection } from './database';
 import { cronFields } from './erp-operations';
 import { dnsEgressRule, tcpPorts } from './network-policies';
-import { addContainer, addPodLabels, disableServiceLinks } from './pod-helpers';
+import { addContainer, addPodLabels, disableServiceLinks, stableIdentity } from './pod-helpers';
 import { checkResources, ComputeResources, parseBytes, quantity, resources } from './resources';
 import { restrictedPod } from './security';
 import { checkCron, checkDnsSubdomain, checkImage, checkInt, fail } from './validate';
@@ -187,7 +187,8 @@ export class PostgresBackup extends Construct {
       securityContext: restrictedPod(user),
       volumes: [tmp, volume],
     });
-    addPodLabels(this.cronJob, { ...labels, ...conn.clientLabels });
+    stableIdentity(this.cronJob, labels);
+    addPodLabels(this.cronJob, conn.clientLabels);
     disableServiceLinks(this.cronJob);
     const secret = kplus.Secret.fromSecretName(this, 'Credentials', conn.secretName);
     const c = addContainer(this.cronJob, {

@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { addContainer, addPodLabels, disableServiceLinks } from './pod-helpers';
+import { addContainer, disableServiceLinks, stableIdentity } from './pod-helpers';
 import { NEEDS_API_ACCESS_ANNOTATION } from './policy';
 import { checkResources, ComputeResources, resources } from './resources';
 import { restrictedPod } from './security';
@@ -169,7 +169,7 @@ export class PostgresCredentials extends Construct {
       securityContext: restrictedPod(user),
       volumes: [tmp],
     });
-    addPodLabels(this.job, labels);
+    stableIdentity(this.job, labels);
     disableServiceLinks(this.job);
     addContainer(this.job, {
       name: 'create-secrets',

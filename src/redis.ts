@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { checkHost } from './database';
 import { clientsOnlyPolicy } from './network-policies';
-import { addContainer, disableServiceLinks, standardLabels } from './pod-helpers';
+import { addContainer, disableServiceLinks, stableHeadlessService, stableIdentity, stablePods, standardLabels } from './pod-helpers';
 import { checkResources, ComputeResources, parseBytes, quantity, resources } from './resources';
 import { restrictedPod } from './security';
 import { checkClientLabels, checkDnsSubdomain, checkImage, checkInt, checkPort, fail } from './validate';
@@ -111,12 +111,15 @@ export class Redis extends Construct implements IRedis {
     const sts = new kplus.StatefulSet(this, 'Resource', {
       metadata: { name: NAME, labels },
       podMetadata: { labels },
+      select: false,
       replicas: 1,
       service: headless,
       automountServiceAccountToken: false,
       securityContext: restrictedPod(USER, USER),
     });
     this.statefulSet = sts;
+    stableIdentity(sts, labels);
+    stableHeadlessService(headless, sts);
     disableServiceLinks(sts);
     const ping = (period: number, failureThreshold: number, delay = 0) => kplus.Probe.fromCommand(
       ['sh', '-c', `redis-cli -h 127.0.0.1 -p ${port} ping | grep -q PONG`],
@@ -154,7 +157,7 @@ export class Redis extends Construct implements IRedis {
     this.service = new kplus.Service(this, 'Service', {
       metadata: { name: NAME, labels },
       type: kplus.ServiceType.CLUSTER_IP,
-      selector: sts,
+      selector: stablePods(sts),
       ports: [{ name: NAME, port, targetPort: port }],
     });
 

@@ -1,6 +1,7 @@
 import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
+import { stablePods } from './pod-helpers';
 import { fail } from './validate';
 
 /**
@@ -36,8 +37,9 @@ export function checkTermination(scope: IConstruct, preStopDelay?: Duration, ter
  * single-zone cluster still schedules every replica.
  */
 export function softSpread(workload: kplus.Deployment): void {
-  workload.scheduling.spread({ topology: kplus.Topology.HOSTNAME, weight: 100 });
-  workload.scheduling.spread({ topology: kplus.Topology.ZONE, weight: 50 });
+  const pods = stablePods(workload);
+  workload.scheduling.separate(pods, { topology: kplus.Topology.HOSTNAME, weight: 100 });
+  workload.scheduling.separate(pods, { topology: kplus.Topology.ZONE, weight: 50 });
 }
 
 /** ingress-nginx `proxy-body-size` for a {@link Size}: whole mebibytes, e.g. `100m`. */

@@ -364,7 +364,7 @@ describe('CostMgmtPostgres (in-cluster)', () => {
       const np = one(objs, 'NetworkPolicy', 'postgres');
       const sts = one(objs, 'StatefulSet');
       expect(np.spec.podSelector.matchLabels).toEqual({
-        'app.kubernetes.io/name': 'postgres', 'app.kubernetes.io/component': 'database',
+        'app.kubernetes.io/name': 'postgres', 'app.kubernetes.io/instance': 'postgres', 'app.kubernetes.io/component': 'database',
         'app.kubernetes.io/part-of': 'erp', 'app.kubernetes.io/managed-by': 'cdk8s',
       });
       // selects the server's pods and nothing else of ours

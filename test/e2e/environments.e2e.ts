@@ -181,8 +181,23 @@ function buildImages(images: string[]): void {
     return;
   }
   const t0 = Date.now();
-  execFileSync('bash', [path.join(ROOT, 'test/e2e/images/build.sh'), '--cluster-sh', clusterSh, ...images], { stdio: 'inherit' });
+  execFileSync('bash', [path.join(ROOT, 'test/e2e/images/build.sh'), '--cluster-sh', clusterSh, ...images], { stdio: 'inherit', env: process.env });
   say('images', `${images.length} images built and pushed in ${Math.round((Date.now() - t0) / 1000)}s`);
+}
+
+/**
+ * Cluster prerequisites of staging and prod (README, "Cluster prerequisites"):
+ * the ServiceMonitor (Prometheus operator) and VerticalPodAutoscaler CRDs.
+ * Only the definitions: no operator acts on the objects here.
+ */
+async function installCrds(): Promise<void> {
+  for (const f of ['monitoring.coreos.com_servicemonitors.yaml', 'vpa-v1-crd-gen.yaml']) {
+    await kubectlAsync(['apply', '--server-side', '--force-conflicts', '-f', path.join(ROOT, 'imports/crds', f)]);
+  }
+  for (const crd of ['servicemonitors.monitoring.coreos.com', 'verticalpodautoscalers.autoscaling.k8s.io']) {
+    await kubectlAsync(['wait', '--for=condition=Established', `crd/${crd}`, '--timeout=60s']);
+  }
+  say('cluster', 'CRDs of the prerequisites installed: ServiceMonitor, VerticalPodAutoscaler');
 }
 
 async function deployExternal(): Promise<void> {
@@ -231,6 +246,7 @@ beforeAll(async () => {
   outdir = path.join(work, 'dist');
   synthesize();
   buildImages(imagesOf(manifests()));
+  await installCrds();
   await deployExternal();
   const results = await Promise.allSettled([...Object.values(ENVS).map(deployEnvironment), deployFastApi()]);
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -12,7 +12,11 @@ export type Obj = Record<string, any>;
 
 const tools = require('../../scripts/e2e-tools.js') as { toolsBin(): string };
 
-/** Puts the bundled kubectl and helm first on PATH (once). */
+/**
+ * Puts the bundled kubectl and helm first on PATH (once). Every child process
+ * gets `env: process.env` explicitly: under jest, `process.env` is the test
+ * sandbox's copy, which child_process would not see otherwise.
+ */
 export function useBundledTools(): string {
   const bin = tools.toolsBin();
   if (!(process.env.PATH ?? '').split(path.delimiter).includes(bin)) process.env.PATH = `${bin}${path.delimiter}${process.env.PATH ?? ''}`;
@@ -27,7 +31,7 @@ export function say(section: string, line: string): void {
 /** Runs kubectl synchronously; throws with stderr on failure. */
 export function kubectl(args: string[], input?: string): string {
   try {
-    return execFileSync('kubectl', args, { encoding: 'utf8', input, maxBuffer: 64 * 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'] });
+    return execFileSync('kubectl', args, { encoding: 'utf8', input, env: process.env, maxBuffer: 64 * 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'] });
   } catch (e: any) {
     throw new Error(`kubectl ${args.join(' ')} failed: ${(e.stderr || e.stdout || e.message || '').toString().trim()}`);
   }
@@ -36,7 +40,7 @@ export function kubectl(args: string[], input?: string): string {
 /** Runs kubectl asynchronously (several environments at once); resolves stdout, rejects with stderr. */
 export function kubectlAsync(args: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile('kubectl', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    const child = execFile('kubectl', args, { encoding: 'utf8', env: process.env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`kubectl ${args.join(' ')} failed: ${(stderr || stdout || err.message).trim()}`));
       else resolve(stdout);
     });
