@@ -1,0 +1,2 @@
+"""ERP command-line tools (console script: erp-bootstrap)."""
+__version__ = "0.1"
