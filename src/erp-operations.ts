@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { ErpApi } from './erp-api';
 import { addDatabaseInitContainers } from './migration-job';
 import { ArgoCdHook, BOOTSTRAP_ENV, HelmHook, MigrationDelivery, OperationsCommandOptions } from './migrations';
-import { addContainer, addPodLabels, disableServiceLinks, mountWritableDirectories, stableIdentity, standardLabels } from './pod-helpers';
+import { addContainer, addPodLabels, disableServiceLinks, mountWritableDirectories, stableIdentity, standardLabels, templateHashedName } from './pod-helpers';
 import { checkResources, ComputeResources, resources } from './resources';
 import { restrictedPod } from './security';
 import { checkCron, checkDnsSubdomain, fail } from './validate';
@@ -115,8 +115,9 @@ export class ErpOperations extends Construct {
     });
     const labels = this.labels('bootstrap');
     const tmp = kplus.Volume.fromEmptyDir(this, 'BootstrapTmp', 'tmp');
-    const job = new kplus.Job(this, 'Bootstrap', {
-      metadata: { name: `${api.name}-bootstrap`, labels, annotations: delivery.annotations() },
+    // named after its whole pod template: an image bump under plain `kubectl apply` is a new Job, not a rejected change
+    const job: kplus.Job = new kplus.Job(this, 'Bootstrap', {
+      metadata: { name: templateHashedName(() => job, `${api.name}-bootstrap`), labels, annotations: delivery.annotations() },
       podMetadata: { labels },
       backoffLimit: 3,
       activeDeadline: Duration.minutes(20),

@@ -1,10 +1,9 @@
-import { createHash } from 'crypto';
 import { ApiObject, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { AppEnv } from './app-env';
 import { MigrationDelivery, Migrations } from './migrations';
-import { addContainer, addPodLabels, disableServiceLinks, mountWritableDirectories, stableIdentity } from './pod-helpers';
+import { addContainer, addPodLabels, disableServiceLinks, mountWritableDirectories, renderedName, stableIdentity, TEMPLATE_HASH_LENGTH, templateHashedName } from './pod-helpers';
 import { ComputeResources } from './resources';
 import { restrictedPod } from './security';
 import { checkDnsLabel, checkInt, fail } from './validate';
@@ -59,7 +58,7 @@ export interface MigrationJobProps extends DatabaseStepsOptions {
   readonly name: string;
   /**
    * Release id in the Job name, e.g. the commit hash.
-   * @default - the first 10 hex digits of a SHA-256 of image and commands, so the same input gives the same name
+   * @default - the first 10 hex digits of a SHA-256 of the whole pod template: the same template is the same Job, any change a new one
    */
   readonly releaseId?: string;
   /**
@@ -106,10 +105,7 @@ export interface MigrationJobProps extends DatabaseStepsOptions {
 export class MigrationJob extends Construct {
   /** The Job (escape hatch). */
   public readonly job: kplus.Job;
-  /** `<name>-migrate-<release id>`. */
-  public readonly jobName: string;
-  /** The release id used in the name. */
-  public readonly releaseId: string;
+  private readonly prefix: string;
 
   constructor(scope: Construct, id: string, props: MigrationJobProps) {
     super(scope, id);
@@ -121,13 +117,13 @@ export class MigrationJob extends Construct {
       fail(this, 'migrationJob.activeDeadline', `${activeDeadline.toSeconds()}s`,
         `must exceed the wait-for-database budget (${props.migrations.waitBudget.toSeconds()}s = attempts x interval), or the Job dies while still waiting`);
     }
-    this.releaseId = props.releaseId !== undefined
-      ? checkDnsLabel(this, 'releaseId', props.releaseId.toLowerCase(), 40)
-      : createHash('sha256').update(JSON.stringify([props.image, props.migrations.waitCommand, props.migrations.migrateCommand])).digest('hex').slice(0, 10);
-    this.jobName = checkDnsLabel(this, 'migrationJob.name', `${props.name}-migrate-${this.releaseId}`, 63);
+    this.prefix = `${props.name}-migrate`;
+    const releaseId = props.releaseId === undefined ? undefined : checkDnsLabel(this, 'releaseId', props.releaseId.toLowerCase(), 40);
+    checkDnsLabel(this, 'migrationJob.name', `${this.prefix}-${releaseId ?? 'x'.repeat(TEMPLATE_HASH_LENGTH)}`, 63);
+    const name = releaseId !== undefined ? `${this.prefix}-${releaseId}` : templateHashedName(() => this.job, this.prefix);
 
     this.job = new kplus.Job(this, 'Resource', {
-      metadata: { name: this.jobName, labels: props.labels, annotations: delivery.annotations() },
+      metadata: { name, labels: props.labels, annotations: delivery.annotations() },
       backoffLimit,
       activeDeadline,
       ttlAfterFinished: ttl,
@@ -148,6 +144,16 @@ export class MigrationJob extends Construct {
       ...props.env.containerProps(),
     }, { resources: props.resources, user: props.user, tmp: props.tmp });
     mountWritableDirectories(this, 'Job', this.job, props.migrations.writableDirectories);
+  }
+
+  /** `<name>-migrate-<release id>`: the given release id, or a hash of the whole pod template. */
+  public get jobName(): string {
+    return renderedName(this.job);
+  }
+
+  /** The release id in the name: the one given, or the template hash. */
+  public get releaseId(): string {
+    return this.jobName.slice(this.prefix.length + 1);
   }
 
   /** The Job's ApiObject, for JSON patches. */

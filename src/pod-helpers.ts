@@ -1,4 +1,5 @@
-import { ApiObject, JsonPatch, Size } from 'cdk8s';
+import { createHash } from 'crypto';
+import { ApiObject, JsonPatch, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ComputeResources, patchResources } from './resources';
@@ -168,4 +169,36 @@ export function stablePods(workload: kplus.Deployment | kplus.StatefulSet): kplu
 export function stableHeadlessService(service: kplus.Service, statefulSet: kplus.StatefulSet): void {
   for (const [k, v] of Object.entries(statefulSet.matchLabels)) service.selectLabel(k, v);
   ApiObject.of(service).addJsonPatch(JsonPatch.remove('/spec/selector/cdk8s.io~1metadata.addr'));
+}
+
+/** Length of the template hash in Job names. */
+export const TEMPLATE_HASH_LENGTH = 10;
+
+/**
+ * A Job name `<prefix>-<hash>` where the hash covers the Job's whole pod
+ * template as synthesized (image, command, env, resources, volumes, labels,
+ * security context, patches included). A Job's template is immutable: the
+ * same template is the same name (a second `kubectl apply` is a no-op), any
+ * change is a new name (a new Job runs). Resolved when the Job is rendered,
+ * so it sees everything added after the constructor too.
+ */
+export function templateHashedName(job: () => kplus.Job, prefix: string): string {
+  let producing = false;
+  return Lazy.any({
+    produce: () => {
+      if (producing) return prefix; // the template never contains the Job's own name
+      producing = true;
+      try {
+        const template = ApiObject.of(job()).toJson().spec.template;
+        return `${prefix}-${createHash('sha256').update(JSON.stringify(template)).digest('hex').slice(0, TEMPLATE_HASH_LENGTH)}`;
+      } finally {
+        producing = false;
+      }
+    },
+  }) as unknown as string;
+}
+
+/** The rendered name of an object (resolves a {@link templateHashedName}). */
+export function renderedName(resource: kplus.Resource): string {
+  return ApiObject.of(resource).toJson().metadata.name;
 }

@@ -1,8 +1,7 @@
-import { createHash } from 'crypto';
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { addContainer, disableServiceLinks, stableIdentity } from './pod-helpers';
+import { addContainer, disableServiceLinks, renderedName, stableIdentity, templateHashedName } from './pod-helpers';
 import { NEEDS_API_ACCESS_ANNOTATION } from './policy';
 import { checkResources, ComputeResources, resources } from './resources';
 import { restrictedPod } from './security';
@@ -71,6 +70,20 @@ export function credentialsProgram(secrets: readonly GeneratedSecretSpec[], labe
   ].join('\n');
 }
 
+/**
+ * The credentials Job is also an Argo CD Sync hook, deleted before the next
+ * one: Argo CD then does not track it as a resource, so the app settles
+ * (Synced) after `ttlSecondsAfterFinished` removes the finished Job, instead
+ * of showing it OutOfSync/Missing and re-creating it. It runs in the
+ * infrastructure wave on every sync and, by design, changes nothing when the
+ * Secrets exist. Helm and `kubectl apply` treat it as a plain Job (named after
+ * its pod template: the same template is a no-op).
+ */
+export const ARGOCD_SYNC_HOOK: Record<string, string> = {
+  'argocd.argoproj.io/hook': 'Sync',
+  'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
+};
+
 /** A Secret the credentials Job creates when it is absent. */
 export interface GeneratedSecretSpec {
   /** Secret name. */
@@ -120,8 +133,6 @@ export interface PostgresCredentialsProps {
 export class PostgresCredentials extends Construct {
   /** The Job (id 'Resource'). */
   public readonly job: kplus.Job;
-  /** `<name>-<hash of the pod template>`. */
-  public readonly jobName: string;
   /** The Job's ServiceAccount. */
   public readonly serviceAccount: kplus.ServiceAccount;
   /** The Role: create Secrets, get the named ones. */
@@ -155,11 +166,10 @@ export class PostgresCredentials extends Construct {
     this.role.allow(['get'], ...props.secrets.map((s, i) => kplus.Secret.fromSecretName(this, `Secret${i}`, s.name)));
     new kplus.RoleBinding(this, 'RoleBinding', { metadata: { name, labels }, role: this.role }).addSubjects(this.serviceAccount);
 
-    this.jobName = `${name}-${createHash('sha256').update(JSON.stringify([image, script, r, user])).digest('hex').slice(0, 8)}`;
     const reason = `creates the Secrets ${props.secrets.map((s) => s.name).join(', ')} once, when absent (passwords never leave the cluster)`;
     const tmp = kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', { sizeLimit: Size.mebibytes(16) });
     this.job = new kplus.Job(this, 'Resource', {
-      metadata: { name: this.jobName, labels, annotations: { [NEEDS_API_ACCESS_ANNOTATION]: reason } },
+      metadata: { name: templateHashedName(() => this.job, name), labels, annotations: { [NEEDS_API_ACCESS_ANNOTATION]: reason, ...ARGOCD_SYNC_HOOK } },
       podMetadata: { labels, annotations: { [NEEDS_API_ACCESS_ANNOTATION]: reason } },
       backoffLimit: 6,
       activeDeadline: Duration.minutes(15),
@@ -193,4 +203,10 @@ export class PostgresCredentials extends Construct {
       });
     }
   }
+
+  /** `<name>-<hash of the whole pod template>`. */
+  public get jobName(): string {
+    return renderedName(this.job);
+  }
+
 }

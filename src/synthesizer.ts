@@ -159,7 +159,9 @@ function phaseFiles(charts: Array<{ phase: PhasedChart['phase']; objects: Manife
     for (const o of objects) {
       const p = typeof phase === 'function' ? phase(o) : phase;
       const annotations = o.metadata.annotations ?? {};
-      if (!annotations['argocd.argoproj.io/hook'] && annotations['argocd.argoproj.io/sync-wave'] === undefined) {
+      // Sync hooks run in waves among the resources (a hook without one would run in wave 0, after what waits for it)
+      const hook = annotations['argocd.argoproj.io/hook'];
+      if ((!hook || hook === 'Sync') && annotations['argocd.argoproj.io/sync-wave'] === undefined) {
         o.metadata.annotations = { ...annotations, 'argocd.argoproj.io/sync-wave': String(PHASES[p].wave) };
       }
       if (!byPhase.has(p)) byPhase.set(p, []);

@@ -170,7 +170,7 @@ describe('CostMgmtPostgres (in-cluster)', () => {
       expect(rb.subjects).toEqual([expect.objectContaining({ kind: 'ServiceAccount', name: 'postgres-credentials-init' })]);
       const job = one(objs, 'Job');
       expect(job.metadata.name).toBe(db.credentials!.jobName);
-      expect(job.metadata.name).toMatch(/^postgres-credentials-init-[0-9a-f]{8}$/);
+      expect(job.metadata.name).toMatch(/^postgres-credentials-init-[0-9a-f]{10}$/);
       expect(job.metadata.annotations['erp-k8s.io/needs-api-access']).toContain('postgres-credentials');
       const spec = podSpec(job);
       expect(spec.serviceAccountName).toBe('postgres-credentials-init');

@@ -9,13 +9,15 @@ import { container, podSpec } from './util';
 const rendered: Record<string, ManifestFile[]> = {};
 for (const [name, config] of Object.entries(ENVIRONMENTS)) rendered[name] = renderFiles(buildEnvironment(config).charts);
 const objects = (env: string) => rendered[env].flatMap((f) => f.objects);
+/** `name`, or `prefix-*` for a Job named after its pod template hash. */
+const named = (o: { metadata: { name: string } }, name: string) => (name.endsWith('-*') ? o.metadata.name.startsWith(name.slice(0, -1)) : o.metadata.name === name);
 const find = (env: string, kind: string, name: string) => {
-  const o = objects(env).find((x) => x.kind === kind && x.metadata.name === name);
+  const o = objects(env).find((x) => x.kind === kind && named(x, name));
   if (!o) throw new Error(`${env}: no ${kind}/${name}`);
   return o;
 };
 const has = (env: string, kind: string, name: string) => objects(env).some((x) => x.kind === kind && x.metadata.name === name);
-const fileOf = (env: string, kind: string, name: string) => rendered[env].find((f) => f.objects.some((o) => o.kind === kind && o.metadata.name === name))!.name;
+const fileOf = (env: string, kind: string, name: string) => rendered[env].find((f) => f.objects.some((o) => o.kind === kind && named(o, name)))!.name;
 
 describe.each(Object.keys(ENVIRONMENTS))('environment %s', (env) => {
   test('files apply in dependency order: namespace, config, infrastructure, migrations, workloads, operations', () => {
@@ -30,7 +32,7 @@ describe.each(Object.keys(ENVIRONMENTS))('environment %s', (env) => {
     const migrations = rendered[env].find((f) => f.name === '30-migrations.k8s.yaml')!.objects;
     expect(migrations.map((o) => o.kind)).toEqual(['Job', 'Job']);
     expect(fileOf(env, 'Deployment', 'erp-api-app')).toBe('40-workloads.k8s.yaml');
-    expect(fileOf(env, 'Job', 'erp-api-bootstrap')).toBe('50-operations.k8s.yaml');
+    expect(fileOf(env, 'Job', 'erp-api-bootstrap-*')).toBe('50-operations.k8s.yaml');
     expect(rendered[env].some((f) => f.name.includes('construct-metadata'))).toBe(false);
   });
 
@@ -71,7 +73,7 @@ describe.each(Object.keys(ENVIRONMENTS))('environment %s', (env) => {
     for (const n of ['erp-api-health-check', 'erp-api-data-integrity', 'erp-api-cleanup']) {
       expect(find(env, 'CronJob', n).spec.concurrencyPolicy).toBe('Forbid');
     }
-    const boot = find(env, 'Job', 'erp-api-bootstrap');
+    const boot = find(env, 'Job', 'erp-api-bootstrap-*');
     expect(boot.metadata.annotations['helm.sh/hook']).toBe('post-install,post-upgrade');
     expect(boot.metadata.annotations['argocd.argoproj.io/hook']).toBe('PostSync');
   });

@@ -21,7 +21,7 @@ const command = (objs: Manifest[], cron: string, name: string): string[] => cont
 describe('ErpOperations (Django, the default framework)', () => {
   // GIVEN the default operations of a Django API
   const objs = synthOps();
-  const job = one(objs, 'Job', 'erp-api-bootstrap');
+  const job = one(objs, 'Job');
 
   test('bootstrap Job runs after migrations (Helm post-install/upgrade, Argo CD PostSync)', () => {
     expect(job.metadata.annotations).toMatchObject({
@@ -75,7 +75,7 @@ describe('ErpOperations (Django, the default framework)', () => {
     const custom = synthOps({}, Migrations.django({ manageScript: 'src/manage.py' }));
     expect(command(custom, 'cleanup', 'cleanup')).toEqual(['python', 'src/manage.py', 'clearsessions']);
     expect(command(custom, 'health-check', 'health-check')[2]).toContain('python src/manage.py check --deploy');
-    expect(container(one(custom, 'Job', 'erp-api-bootstrap'), 'bootstrap').command.slice(0, 3)).toEqual(['python', 'src/manage.py', 'shell']);
+    expect(container(one(custom, 'Job'), 'bootstrap').command.slice(0, 3)).toEqual(['python', 'src/manage.py', 'shell']);
   });
 
   test('maintenance CronJobs: daily health and integrity, monthly cleanup; restricted, sized', () => {
@@ -105,7 +105,7 @@ describe('ErpOperations (Django, the default framework)', () => {
 describe('ErpOperations (FastAPI, Migrations.alembic(): seed 002)', () => {
   // GIVEN the operations of a FastAPI API
   const objs = synthOps({}, Migrations.alembic());
-  const job = one(objs, 'Job', 'erp-api-bootstrap');
+  const job = one(objs, 'Job');
 
   test('maintenance runs seed 002 scripts/prod/*.py; cleanup is a dry run unless cleanupExecute', () => {
     expect(command(objs, 'health-check', 'health-check')).toEqual(['python', 'scripts/prod/health_check.py']);
@@ -126,7 +126,7 @@ describe('ErpOperations (FastAPI, Migrations.alembic(): seed 002)', () => {
   });
 
   test('the bootstrap CLI entry point is configurable', () => {
-    const c = container(one(synthOps({ bootstrap: { adminEmail: 'a@example.com', cli: 'erp-admin-tool' } }, Migrations.alembic()), 'Job', 'erp-api-bootstrap'), 'bootstrap');
+    const c = container(one(synthOps({ bootstrap: { adminEmail: 'a@example.com', cli: 'erp-admin-tool' } }, Migrations.alembic()), 'Job'), 'bootstrap');
     expect(c.command[2]).toBe(alembicBootstrapScript('erp-admin-tool'));
     expect(c.command[2]).toContain('CLI = "erp-admin-tool"');
   });
