@@ -1,6 +1,7 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
+import { canonicalQuantity } from './server-form';
 import { fail } from './validate';
 
 /**
@@ -75,7 +76,8 @@ export function resources(requestCpu: string, requestMemory: string, limitCpu: s
 
 /** A quantity value for a JSON patch on a typed `k8s.Kube*` object (cdk8s-plus objects are). */
 export function quantity(value: string): k8s.Quantity {
-  return k8s.Quantity.fromString(value);
+  // canonical, as the API server stores it ('2000m' is '2'): re-applies change nothing
+  return k8s.Quantity.fromString(canonicalQuantity(value));
 }
 
 /**

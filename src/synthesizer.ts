@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, App, Chart, DependencyGraph, Yaml } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import { serverForm } from './server-form';
 
 /** A synthesized manifest. */
 export type Manifest = Record<string, any>;
@@ -109,7 +110,8 @@ function prepareApp(app: IConstruct): void {
 function chartObjects(chart: Chart): Manifest[] {
   return new DependencyGraph(chart.node).topology()
     .filter((x): x is ApiObject => x instanceof ApiObject && Chart.of(x) === chart)
-    .map((o) => o.toJson());
+    // in the form the API server stores (no dropped zero values, canonical quantities): re-applies change nothing
+    .map((o) => serverForm(o.toJson()));
 }
 
 /**

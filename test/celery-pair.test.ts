@@ -24,7 +24,7 @@ describe('CeleryPair defaults', () => {
     const c = container(worker, 'worker');
     expect(c.command).toEqual(['python', '-c', celeryWrapperScript('worker', 15),
       '-A', 'config', 'worker', '--concurrency', '4', '--loglevel', 'INFO', '--time-limit', '300']);
-    expect(c.resources).toEqual({ requests: { cpu: '200m', memory: '768Mi' }, limits: { cpu: '1000m', memory: '2Gi' } });
+    expect(c.resources).toEqual({ requests: { cpu: '200m', memory: '768Mi' }, limits: { cpu: '1', memory: '2Gi' } }); // seed 1000m, as the API server stores it
   });
 
   test('worker shuts down gracefully: grace period exceeds the task time limit', () => {

@@ -10,7 +10,7 @@ const rendered: Record<string, ManifestFile[]> = {};
 for (const [name, config] of Object.entries(ENVIRONMENTS)) rendered[name] = renderFiles(buildEnvironment(config).charts);
 const objects = (env: string) => rendered[env].flatMap((f) => f.objects);
 /** `name`, or `prefix-*` for a Job named after its pod template hash. */
-const named = (o: { metadata: { name: string } }, name: string) => (name.endsWith('-*') ? o.metadata.name.startsWith(name.slice(0, -1)) : o.metadata.name === name);
+const named = (o: Record<string, any>, name: string) => (name.endsWith('-*') ? o.metadata.name.startsWith(name.slice(0, -1)) : o.metadata.name === name);
 const find = (env: string, kind: string, name: string) => {
   const o = objects(env).find((x) => x.kind === kind && named(x, name));
   if (!o) throw new Error(`${env}: no ${kind}/${name}`);

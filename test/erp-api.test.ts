@@ -65,8 +65,8 @@ describe('ErpApi defaults', () => {
   });
 
   test('resources of every container', () => {
-    expect(container(dep, 'app').resources).toEqual({ requests: { cpu: '300m', memory: '1Gi' }, limits: { cpu: '2000m', memory: '3Gi' } });
-    const mig = { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1000m', memory: '2Gi' } };
+    expect(container(dep, 'app').resources).toEqual({ requests: { cpu: '300m', memory: '1Gi' }, limits: { cpu: '2', memory: '3Gi' } }); // seed 2000m: canonical form
+    const mig = { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', memory: '2Gi' } };
     expect(container(dep, 'wait-for-db').resources).toEqual(mig);
     expect(container(dep, 'migrate').resources).toEqual(mig);
     for (const c of containers(job)) expect(c.resources).toEqual(mig);

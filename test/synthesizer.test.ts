@@ -1,8 +1,12 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { Chart, Testing, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { buildEnvironment, ENVIRONMENTS } from '../src/environments';
 import { checkPolicy } from '../src/policy';
-import { renderEnvironments, renderFiles, synthesizeCharts, toYaml } from '../src/synthesizer';
+import { renderEnvironments, renderFiles, synthesizeCharts, toYaml, writeEnvironments, writeRenderedEnvironments } from '../src/synthesizer';
+import { serverForm } from '../src/server-form';
 
 // One build per environment, shared by every test below.
 const built = Object.fromEntries(Object.entries(ENVIRONMENTS).map(([name, config]) => [name, buildEnvironment(config)]));
@@ -11,7 +15,8 @@ const rendered = Object.fromEntries(Object.entries(built).map(([name, env]) => [
 describe('synthesizeCharts', () => {
   test.each(Object.keys(ENVIRONMENTS))('%s: the same objects, in the same order, as chart.toJson()', (name) => {
     // a second build: toJson() must not see the first one's resolved dependencies
-    const reference = buildEnvironment(ENVIRONMENTS[name]).charts.map(({ chart }) => chart.toJson());
+    // chart.toJson() in the form the API server stores (see server-form.ts)
+    const reference = buildEnvironment(ENVIRONMENTS[name]).charts.map(({ chart }) => chart.toJson().map(serverForm));
     expect(synthesizeCharts(built[name].charts.map(({ chart }) => chart))).toEqual(reference);
   });
 
@@ -137,5 +142,37 @@ describe('policy index', () => {
     const result = checkPolicy(many, { defaultNamespace: 'erp-prod' });
     expect(result.violations.length).toBe(alone.violations.length * 50);
     expect(result.exemptions.length).toBe(alone.exemptions.length * 50);
+  });
+});
+
+describe('writing environments', () => {
+  const tree = (dir: string): Record<string, string> => Object.fromEntries(fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort()
+    .map((f) => [f, fs.statSync(path.join(dir, f)).isDirectory() ? '<dir>' : fs.readFileSync(path.join(dir, f), 'utf8')]));
+  const v = (text: string) => [{ name: '10-config.k8s.yaml', text }];
+
+  test('writes each <outdir>/<env>/ whole and returns every file; a folder already holding the same bytes is left alone', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'erp-write-'));
+    expect(writeEnvironments(out, rendered)).toHaveLength(Object.values(rendered).flat().length);
+    const again = writeRenderedEnvironments(out, { dev: v(toYaml(rendered.dev[1].objects)), prod: rendered.prod.map((f) => ({ name: f.name, text: toYaml(f.objects) })) });
+    expect(again).toMatchObject({ written: ['dev'], unchanged: ['prod'] });
+    expect(fs.readdirSync(path.join(out, 'dev'))).toEqual(['10-config.k8s.yaml']);
+  });
+
+  test('a swap that fails puts back the folders already swapped, and leaves no staging folder', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'erp-write-'));
+    writeRenderedEnvironments(out, { a: v('a: 1\n'), b: v('b: 1\n') });
+    const before = tree(out);
+    const realFs = jest.requireActual<typeof fs>('fs');
+    const rename = realFs.renameSync;
+    const spy = jest.spyOn(realFs, 'renameSync').mockImplementation((from, to) => {
+      if (String(to) === path.join(out, 'b')) throw Object.assign(new Error('EXDEV: simulated'), { code: 'EXDEV' });
+      return rename(from, to);
+    });
+    try {
+      expect(() => writeRenderedEnvironments(out, { a: v('a: 2\n'), b: v('b: 2\n') })).toThrow(/simulated/);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(tree(out)).toEqual(before);
   });
 });

@@ -62,6 +62,8 @@ async function freshNamespace(ns: string): Promise<void> {
       'the e2e suite deletes its namespaces; run it on a test cluster, or delete the namespace yourself');
   }
   say(ns, 'deleting the namespace left by an earlier run');
+  // its pods would take their full grace period (the Celery worker: task time limit + 30 s); this is a test namespace
+  await kubectlAsync(['delete', 'pods', '--all', '-n', ns, '--grace-period=0', '--force', '--wait=false']);
   await kubectlAsync(['delete', 'namespace', ns, '--wait=true', '--timeout=5m']);
 }
 
