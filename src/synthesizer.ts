@@ -173,39 +173,132 @@ function phaseFiles(charts: Array<{ phase: PhasedChart['phase']; objects: Manife
   return [...byPhase.keys()].sort((a, b) => a - b).map((p) => ({ name: `${PHASES[p].file}.k8s.yaml`, objects: byPhase.get(p)! }));
 }
 
+/** One output file, rendered. */
+export interface RenderedFile {
+  readonly name: string;
+  readonly text: string;
+}
+
+/** Renders an environment's files to YAML ({@link toYaml}). */
+export function renderYaml(files: readonly ManifestFile[]): RenderedFile[] {
+  return files.map((f) => ({ name: f.name, text: toYaml(f.objects) }));
+}
+
+/** What {@link writeRenderedEnvironments} did. */
+export interface WriteResult {
+  /** Every file of the environments, written or already there. */
+  readonly files: string[];
+  /** Environments whose folder was replaced. */
+  readonly written: string[];
+  /** Environments whose folder already held exactly these files (left untouched). */
+  readonly unchanged: string[];
+}
+
 /**
  * Replaces `<outdir>/<env>/` for every environment, all or nothing: files are
  * written to hidden staging folders first, then swapped in by rename. Stale
- * files of an earlier run disappear with the old folder.
+ * files of an earlier run disappear with the old folder. Other folders of
+ * `outdir` (environments not given) are left alone.
  */
 export function writeEnvironments(outdir: string, outputs: Record<string, ManifestFile[]>): string[] {
+  const rendered: Record<string, RenderedFile[]> = {};
+  for (const [env, files] of Object.entries(outputs)) rendered[env] = renderYaml(files);
+  return writeRenderedEnvironments(outdir, rendered).files;
+}
+
+/**
+ * {@link writeEnvironments} for files already rendered. A folder that
+ * already holds exactly these files (same names, same bytes) is not
+ * touched. If a swap fails, the folders already swapped are put back.
+ */
+export function writeRenderedEnvironments(outdir: string, outputs: Record<string, RenderedFile[]>): WriteResult {
   fs.mkdirSync(outdir, { recursive: true });
-  const staged: Array<[string, string]> = [];
+  removeAbandonedStaging(outdir);
+  const files: string[] = [];
   const written: string[] = [];
+  const unchanged: string[] = [];
+  const staged: Array<{ env: string; tmp: string }> = [];
   try {
-    for (const [env, files] of Object.entries(outputs)) {
+    for (const [env, rendered] of Object.entries(outputs)) {
+      files.push(...rendered.map((f) => path.join(outdir, env, f.name)));
+      if (holdsExactly(path.join(outdir, env), rendered)) {
+        unchanged.push(env);
+        continue;
+      }
       // not mkdtemp: its folders are mode 0700, and dist/<env>/ should be as
       // readable as any folder the user creates (umask applies)
       const tmp = path.join(outdir, `.${env}.staging-${process.pid}-${randomBytes(4).toString('hex')}`);
       fs.mkdirSync(tmp);
-      staged.push([env, tmp]);
-      for (const f of files) {
-        fs.writeFileSync(path.join(tmp, f.name), toYaml(f.objects));
-        written.push(path.join(outdir, env, f.name));
-      }
+      staged.push({ env, tmp });
+      for (const f of rendered) fs.writeFileSync(path.join(tmp, f.name), f.text);
     }
   } catch (e) {
-    for (const [, tmp] of staged) fs.rmSync(tmp, { recursive: true, force: true });
+    for (const { tmp } of staged) fs.rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
-  for (const [env, tmp] of staged) {
-    const target = path.join(outdir, env);
-    const old = `${tmp}.old`;
-    if (fs.existsSync(target)) fs.renameSync(target, old);
-    fs.renameSync(tmp, target);
-    fs.rmSync(old, { recursive: true, force: true });
+  const swapped: Array<{ target: string; old?: string }> = [];
+  try {
+    for (const { env, tmp } of staged) {
+      const target = path.join(outdir, env);
+      const old = fs.existsSync(target) ? `${tmp}.old` : undefined;
+      if (old) fs.renameSync(target, old);
+      try {
+        fs.renameSync(tmp, target);
+      } catch (e) {
+        if (old) fs.renameSync(old, target);
+        throw e;
+      }
+      swapped.push({ target, old });
+      written.push(env);
+    }
+  } catch (e) {
+    for (const { target, old } of swapped.reverse()) {
+      fs.rmSync(target, { recursive: true, force: true });
+      if (old) fs.renameSync(old, target);
+    }
+    for (const { tmp } of staged) fs.rmSync(tmp, { recursive: true, force: true });
+    throw e;
   }
-  return written;
+  for (const { old } of swapped) if (old) fs.rmSync(old, { recursive: true, force: true });
+  return { files, written, unchanged };
+}
+
+/** Whether `dir` holds these files and nothing else, byte for byte. */
+export function holdsExactly(dir: string, files: readonly RenderedFile[]): boolean {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return false;
+  }
+  if (names.length !== files.length) return false;
+  return files.every((f) => {
+    try {
+      return fs.readFileSync(path.join(dir, f.name), 'utf8') === f.text;
+    } catch {
+      return false;
+    }
+  });
+}
+
+const STAGING = /^\..+\.staging-(\d+)-[0-9a-f]{8}(\.old)?$/;
+
+/** Removes staging folders left by a synth that was killed (its process is gone). */
+function removeAbandonedStaging(outdir: string): void {
+  for (const name of fs.readdirSync(outdir)) {
+    const m = STAGING.exec(name);
+    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+    fs.rmSync(path.join(outdir, name), { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /*

@@ -164,8 +164,12 @@ describe('writing environments', () => {
     const before = tree(out);
     const realFs = jest.requireActual<typeof fs>('fs');
     const rename = realFs.renameSync;
+    let failed = false; // the staging folder of b cannot be moved into place (once)
     const spy = jest.spyOn(realFs, 'renameSync').mockImplementation((from, to) => {
-      if (String(to) === path.join(out, 'b')) throw Object.assign(new Error('EXDEV: simulated'), { code: 'EXDEV' });
+      if (!failed && String(to) === path.join(out, 'b') && String(from).includes('.staging-')) {
+        failed = true;
+        throw Object.assign(new Error('EXDEV: simulated'), { code: 'EXDEV' });
+      }
       return rename(from, to);
     });
     try {
