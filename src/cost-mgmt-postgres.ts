@@ -10,8 +10,8 @@ import {
   checkExtensionName, checkObjectName, postgresConfig, PostgresDatabaseSpec, postgresInitSql,
   postgresPreStartScript, postgresStartScript, PRELOAD_EXTENSIONS,
 } from './postgres-sql';
-import { addContainer, disableServiceLinks, stableHeadlessService, stableIdentity, stablePods, standardLabels } from './pod-helpers';
-import { checkResources, ComputeResources, parseBytes, quantity, resources } from './resources';
+import { addContainer, claimTemplate, disableServiceLinks, stableHeadlessService, stableIdentity, stablePods, standardLabels } from './pod-helpers';
+import { checkResources, ComputeResources, parseBytes, resources } from './resources';
 import { restrictedPod } from './security';
 import { checkClientLabels, checkDnsSubdomain, checkImage, checkPort, checkSqlIdentifier, checkUnique, fail } from './validate';
 
@@ -248,10 +248,7 @@ export class CostMgmtPostgres extends Construct implements IDatabase {
       }
       const obj = ApiObject.of(sts);
       obj.addJsonPatch(JsonPatch.add('/spec/template/spec/containers/0/volumeMounts/-', { name: 'postgresql-data', mountPath: DATA_DIR }));
-      obj.addJsonPatch(JsonPatch.add('/spec/volumeClaimTemplates', [{
-        metadata: { name: 'postgresql-data', labels, annotations: { 'helm.sh/resource-policy': 'keep' } },
-        spec: { accessModes: ['ReadWriteOnce'], storageClassName, resources: { requests: { storage: quantity(storageSize) } } },
-      }]));
+      obj.addJsonPatch(JsonPatch.add('/spec/volumeClaimTemplates', [claimTemplate('postgresql-data', labels, storageSize, storageClassName)]));
       obj.addJsonPatch(JsonPatch.add('/spec/persistentVolumeClaimRetentionPolicy', { whenDeleted: 'Retain', whenScaled: 'Retain' }));
       obj.addDependency(this.configMap);
 

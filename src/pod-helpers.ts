@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import { ApiObject, JsonPatch, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { ComputeResources, patchResources } from './resources';
+import { ComputeResources, patchResources, quantity } from './resources';
 import { restrictedContainer } from './security';
 
 /** JSON pointer of the pod spec inside a workload's manifest. */
@@ -201,4 +201,16 @@ export function templateHashedName(job: () => kplus.Job, prefix: string): string
 /** The rendered name of an object (resolves a {@link templateHashedName}). */
 export function renderedName(resource: kplus.Resource): string {
   return ApiObject.of(resource).toJson().metadata.name;
+}
+
+/**
+ * A StatefulSet volume claim template (ReadWriteOnce, Filesystem), kept on
+ * uninstall (`helm.sh/resource-policy: keep`). The renderer adds what the
+ * API server stores besides (see `serverForm`).
+ */
+export function claimTemplate(name: string, labels: Record<string, string>, storage: string, storageClassName?: string): Record<string, unknown> {
+  return {
+    metadata: { name, labels, annotations: { 'helm.sh/resource-policy': 'keep' } },
+    spec: { accessModes: ['ReadWriteOnce'], storageClassName, resources: { requests: { storage: quantity(storage) } }, volumeMode: 'Filesystem' },
+  };
 }

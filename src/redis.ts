@@ -3,8 +3,8 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { checkHost } from './database';
 import { clientsOnlyPolicy } from './network-policies';
-import { addContainer, disableServiceLinks, stableHeadlessService, stableIdentity, stablePods, standardLabels } from './pod-helpers';
-import { checkResources, ComputeResources, parseBytes, quantity, resources } from './resources';
+import { addContainer, claimTemplate, disableServiceLinks, stableHeadlessService, stableIdentity, stablePods, standardLabels } from './pod-helpers';
+import { checkResources, ComputeResources, parseBytes, resources } from './resources';
 import { restrictedPod } from './security';
 import { checkClientLabels, checkDnsSubdomain, checkImage, checkInt, checkPort, fail } from './validate';
 
@@ -145,10 +145,7 @@ export class Redis extends Construct implements IRedis {
         : checkDnsSubdomain(this, 'persistence.storageClassName', persistence.storageClassName);
       // Mounted by JSON patch (the claim comes from the template, not from a pod volume); the only mount.
       obj.addJsonPatch(JsonPatch.add('/spec/template/spec/containers/0/volumeMounts', [{ name: `${NAME}-data`, mountPath: '/data' }]));
-      obj.addJsonPatch(JsonPatch.add('/spec/volumeClaimTemplates', [{
-        metadata: { name: `${NAME}-data`, labels, annotations: { 'helm.sh/resource-policy': 'keep' } },
-        spec: { accessModes: ['ReadWriteOnce'], storageClassName, resources: { requests: { storage: quantity(size) } } },
-      }]));
+      obj.addJsonPatch(JsonPatch.add('/spec/volumeClaimTemplates', [claimTemplate(`${NAME}-data`, labels, size, storageClassName)]));
       obj.addJsonPatch(JsonPatch.add('/spec/persistentVolumeClaimRetentionPolicy', { whenDeleted: 'Retain', whenScaled: 'Retain' }));
     } else {
       server.mount('/data', kplus.Volume.fromEmptyDir(this, 'Data', 'data'));

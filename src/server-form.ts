@@ -102,9 +102,26 @@ function normalize(value: unknown, key: string | undefined, quantities: boolean)
   return value;
 }
 
+/**
+ * A StatefulSet's volume claim templates as the server stores them: it fills
+ * in `apiVersion`, `kind`, `volumeMode` and `status.phase`, and the list has
+ * no merge key, so without them every `kubectl apply` replaces the list.
+ */
+function claimTemplatesAsStored(sts: Obj): Obj {
+  const templates = sts.spec?.volumeClaimTemplates;
+  if (!Array.isArray(templates)) return sts;
+  const stored = templates.map((t: Obj) => ({
+    apiVersion: 'v1', kind: 'PersistentVolumeClaim', ...t,
+    spec: { volumeMode: 'Filesystem', ...t.spec },
+    status: { phase: 'Pending', ...t.status },
+  }));
+  return { ...sts, spec: { ...sts.spec, volumeClaimTemplates: stored } };
+}
+
 /** The object as the API server would return it, for built-in kinds; custom resources unchanged. */
 export function serverForm(o: Obj): Obj {
   const group = typeof o.apiVersion === 'string' && o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : '';
   if (!BUILT_IN_GROUPS.has(group)) return o;
-  return normalize(o, undefined, false) as Obj;
+  const normal = normalize(o, undefined, false) as Obj;
+  return o.kind === 'StatefulSet' ? claimTemplatesAsStored(normal) : normal;
 }

@@ -72,7 +72,7 @@ describe('CostMgmtPostgres (in-cluster)', () => {
     // THEN
     const sts = one(objs, 'StatefulSet', 'postgres');
     const t = sts.spec.volumeClaimTemplates[0];
-    expect(t.spec).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '20Gi' } } });
+    expect(t.spec).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '20Gi' } }, volumeMode: 'Filesystem' });
     expect(t.metadata.annotations['helm.sh/resource-policy']).toBe('keep');
     expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
     expect(server(objs).volumeMounts).toContainEqual({ name: 'postgresql-data', mountPath: '/var/lib/postgresql/data' });

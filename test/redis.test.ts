@@ -81,7 +81,7 @@ describe('Redis (in-cluster)', () => {
     const t = sts.spec.volumeClaimTemplates[0];
     expect(t.metadata.name).toBe('redis-data');
     expect(t.metadata.annotations['helm.sh/resource-policy']).toBe('keep');
-    expect(t.spec).toEqual({ accessModes: ['ReadWriteOnce'], storageClassName: 'ssd', resources: { requests: { storage: '2Gi' } } });
+    expect(t.spec).toEqual({ accessModes: ['ReadWriteOnce'], storageClassName: 'ssd', resources: { requests: { storage: '2Gi' } }, volumeMode: 'Filesystem' });
     expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
   });
 

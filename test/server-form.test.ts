@@ -65,3 +65,17 @@ describe('serverForm', () => {
     }
   });
 });
+
+describe('StatefulSet claim templates as stored', () => {
+  test('apiVersion, kind, volumeMode and status.phase are filled in (the list has no merge key)', () => {
+    const sts = serverForm({
+      apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db' },
+      spec: { volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '20Gi' } } } }] },
+    });
+    expect(sts.spec.volumeClaimTemplates).toEqual([{
+      apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data' },
+      spec: { volumeMode: 'Filesystem', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '20Gi' } } },
+      status: { phase: 'Pending' },
+    }]);
+  });
+});
