@@ -39,7 +39,21 @@ function splitImage(image: string): [string, string | undefined] {
  * keeps it apart from the application), the application chart (ErpApi,
  * CeleryPair), the API gateway chart and the operations chart.
  */
-export function buildEnvironment(config: EnvironmentConfig, secrets: SynthSecrets = {}): ErpEnvironment {
+/**
+ * Construct ids of an environment's charts and constructs. They are not part
+ * of any object's identity (names and selectors come from props): changing
+ * them changes no manifest, which the tests check on a real cluster.
+ */
+export interface EnvironmentIds {
+  /** Chart ids, suffixed to the environment name. @default 'app' and 'gateway' */
+  readonly appChart?: string;
+  readonly gatewayChart?: string;
+  /** Construct ids in the application chart. @default 'Api' and 'Celery' */
+  readonly api?: string;
+  readonly celery?: string;
+}
+
+export function buildEnvironment(config: EnvironmentConfig, secrets: SynthSecrets = {}, ids: EnvironmentIds = {}): ErpEnvironment {
   checkEnvironment(config, secrets.app);
   const app = new App({ outdir: 'unused' });
   const ns = config.namespace;
@@ -71,8 +85,8 @@ export function buildEnvironment(config: EnvironmentConfig, secrets: SynthSecret
     ? MigrationDelivery.all({ helmHooks: [HelmHook.POST_INSTALL, HelmHook.PRE_UPGRADE], argoCdHook: ArgoCdHook.SYNC, syncWave: -1 })
     : MigrationDelivery.all();
 
-  const appChart = new Chart(app, `${config.name}-app`, { namespace: ns });
-  const api = new ErpApi(appChart, 'Api', {
+  const appChart = new Chart(app, `${config.name}-${ids.appChart ?? 'app'}`, { namespace: ns });
+  const api = new ErpApi(appChart, ids.api ?? 'Api', {
     image: config.images.api,
     allowLatestImage: config.allowLatestImages,
     database: infra.database,
@@ -92,7 +106,7 @@ export function buildEnvironment(config: EnvironmentConfig, secrets: SynthSecret
     },
     ingress: { host: config.api.host, clusterIssuer: config.tlsIssuer },
   });
-  new CeleryPair(appChart, 'Celery', {
+  new CeleryPair(appChart, ids.celery ?? 'Celery', {
     api,
     worker: { replicas: config.celery.workerReplicas, concurrency: config.celery.concurrency, resources: config.sizing?.celeryWorker },
     beat: { resources: config.sizing?.celeryBeat },
@@ -100,7 +114,7 @@ export function buildEnvironment(config: EnvironmentConfig, secrets: SynthSecret
   });
 
   const [repository, tag] = splitImage(config.images.gateway);
-  const gateway = new ApiGatewayChart(app, `${config.name}-gateway`, {
+  const gateway = new ApiGatewayChart(app, `${config.name}-${ids.gatewayChart ?? 'gateway'}`, {
     namespace: ns,
     production: config.production,
     allowedHosts: config.gateway.allowedHosts,

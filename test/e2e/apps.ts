@@ -11,6 +11,19 @@ import {
 import { ENVIRONMENTS, EnvironmentConfig, EnvironmentSizing } from '../../src/environments';
 import { renderFiles, Phase } from '../../src/synthesizer';
 
+/**
+ * Release v2 of an environment: a new image tag, one env var changed,
+ * resources changed (what a routine upgrade carries).
+ */
+export function v2(c: EnvironmentConfig): EnvironmentConfig {
+  return {
+    ...c,
+    images: { ...c.images, api: `${c.images.api}-v2` },
+    appSettings: { ...c.appSettings, ALLOW_BOOTSTRAP_WHEN_USERS_EXIST: 'True' },
+    sizing: { ...c.sizing, api: resources('60m', '224Mi', '1000m', '1Gi') },
+  };
+}
+
 /** Namespace of prod's "external" database and Redis. */
 export const EXTERNAL_NS = 'erp-e2e-external';
 /** Namespace of the FastAPI app. */

@@ -20,8 +20,10 @@ import * as path from 'path';
 import { Yaml } from 'cdk8s';
 import { synthesizeApp } from '../../src/app-synth';
 import { EnvironmentConfig } from '../../src/environments';
+import { buildEnvironment } from '../../src/environments/erp-environment';
+import { renderFiles } from '../../src/synthesizer';
 import {
-  e2eEnvironments, EXTERNAL_NS, externalServers, FASTAPI_HOST, FASTAPI_NS, fastApiApp, imagesOf,
+  e2eEnvironments, EXTERNAL_NS, externalServers, FASTAPI_HOST, FASTAPI_NS, fastApiApp, imagesOf, v2,
 } from './apps';
 import {
   diagnose, getObj, jobLogs, kubectl, kubectlAsync, list, Obj, restarts, say, secondsToReady, useBundledTools, waitFor, writeTemp,
@@ -62,9 +64,11 @@ async function freshNamespace(ns: string): Promise<void> {
       'the e2e suite deletes its namespaces; run it on a test cluster, or delete the namespace yourself');
   }
   say(ns, 'deleting the namespace left by an earlier run');
-  // its pods would take their full grace period (the Celery worker: task time limit + 30 s); this is a test namespace
+  // Its pods would take their full grace period (the Celery worker: task time limit + 30 s). This is a test
+  // namespace: remove the controllers first (else they re-create the pods), then the pods at once.
+  await kubectlAsync(['delete', 'deployments,statefulsets,replicasets,jobs,cronjobs', '--all', '-n', ns, '--cascade=orphan', '--wait=false']);
   await kubectlAsync(['delete', 'pods', '--all', '-n', ns, '--grace-period=0', '--force', '--wait=false']);
-  await kubectlAsync(['delete', 'namespace', ns, '--wait=true', '--timeout=5m']);
+  await kubectlAsync(['delete', 'namespace', ns, '--wait=true', '--timeout=10m']);
 }
 
 async function createNamespace(ns: string, manifest?: string): Promise<void> {
@@ -147,6 +151,13 @@ function recordWorkloads(ns: string): void {
   }
 }
 
+/** Every object the manifests create in a namespace (the kinds they use). */
+function listAll(ns: string): Obj[] {
+  const kinds = 'serviceaccounts,roles,rolebindings,configmaps,networkpolicies,persistentvolumeclaims,services,deployments,statefulsets,' +
+    'jobs,cronjobs,horizontalpodautoscalers,poddisruptionbudgets,ingresses,servicemonitors,verticalpodautoscalers';
+  return JSON.parse(kubectl(['get', kinds, '-n', ns, '-o', 'json', '--ignore-not-found'])).items;
+}
+
 /** psql as the superuser inside a sclorg PostgreSQL pod (local socket). */
 function psql(ns: string, db: string, sql: string): string {
   return kubectl(['exec', '-n', ns, 'postgres-0', '-c', 'postgres', '--', 'psql', '-X', '-At', '-v', 'ON_ERROR_STOP=1', '-d', db, '-c', sql]).trim();
@@ -159,6 +170,15 @@ function synthesize(): void {
   const secretsDir = fs.mkdtempSync(path.join(work, 'no-secrets-'));
   const result = synthesizeApp({ outdir, environments: ENVS, secretsDir, env: {}, warn: () => undefined });
   say('synth', `${Object.entries(result.objects).map(([e, n]) => `${e}: ${n} objects`).join(', ')} -> ${outdir}`);
+  // release v2 of every environment, and v2 again under other chart and construct ids
+  const v2Envs = Object.fromEntries(Object.entries(ENVS).map(([k, c]) => [k, v2(c)]));
+  synthesizeApp({ outdir: path.join(work, 'dist-v2'), environments: v2Envs, secretsDir, env: {}, warn: () => undefined });
+  for (const c of Object.values(ENVS)) {
+    const renamed = renderFiles(buildEnvironment(v2(c), {}, { appChart: 'application', gatewayChart: 'edge', api: 'ErpBackend', celery: 'Workers' }).charts);
+    const dir = path.join(work, 'dist-renamed', c.name);
+    fs.mkdirSync(dir, { recursive: true });
+    for (const f of renamed) fs.writeFileSync(path.join(dir, f.name), Yaml.stringify(...f.objects));
+  }
   fs.writeFileSync(path.join(outdir, 'external.yaml'), Yaml.stringify(...externalServers()));
   fs.writeFileSync(path.join(outdir, 'fastapi.yaml'), Yaml.stringify(...fastApiApp()));
 }
@@ -173,6 +193,7 @@ function manifests(): Obj[] {
     }
   };
   walk(outdir);
+  walk(path.join(work, 'dist-v2'));
   return out;
 }
 
@@ -314,6 +335,57 @@ describe.each(Object.values(ENVS).map((c) => [c.name, c] as const))('%s', (_name
     const after = getObj(ns, 'secret', 'postgres-credentials')!;
     expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
     expect(after.data.password).toBe(before.data.password);
+  });
+
+  test('day two: a second kubectl apply changes nothing, kubectl diff is clean, server-side apply twice changes nothing', async () => {
+    const dir = `${path.join(outdir, c.name)}/`;
+    const changed = (await kubectlAsync(['apply', '-f', dir])).trim().split('\n').filter((l) => !/ unchanged$/.test(l));
+    expect(changed).toEqual([]);
+    const diff = await kubectlAsync(['diff', '-f', dir]).then(() => '', (e) => String(e));
+    expect(diff).toBe('');
+    await kubectlAsync(['apply', '--server-side', '-f', dir]); // takes over from client-side apply: no conflict
+    const versions = () => listAll(ns).map((o) => `${o.kind}/${o.metadata.name} ${o.metadata.generation ?? o.metadata.resourceVersion}`);
+    const before = versions();
+    await kubectlAsync(['apply', '--server-side', '-f', dir]);
+    expect(versions()).toEqual(before);
+    say(ns, 'second apply: every object unchanged; kubectl diff: clean; server-side apply twice: no conflict, no change');
+  });
+
+  test('upgrade to v2 (image, env var, resources): no unavailability, a new migration Job, never two beats; renamed ids apply cleanly', async () => {
+    const beforeJobs = new Set(list(ns, 'jobs').map((j) => j.metadata.name));
+    let maxBeats = 0;
+    let minAvailable = Number.MAX_SAFE_INTEGER;
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        const beats = list(ns, 'pods', 'app.kubernetes.io/component=celery-beat').filter((p) => !['Succeeded', 'Failed'].includes(p.status.phase));
+        maxBeats = Math.max(maxBeats, beats.length);
+        const api = getObj(ns, 'deployment', 'erp-api-app');
+        if (api) minAvailable = Math.min(minAvailable, api.status?.availableReplicas ?? 0);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    })();
+    const want = getObj(ns, 'deployment', 'erp-api-app')!.spec.replicas;
+    await kubectlAsync(['apply', '-f', `${path.join(work, 'dist-v2', c.name)}/`]);
+    try {
+      await waitForWorkloads(ns);
+      await waitFor(`${ns}: every Deployment on v2`, WAIT_MS, () => list(ns, 'deployments')
+        .filter((d) => d.metadata.name.startsWith('erp-api-')).every((d) => d.spec.template.spec.containers[0].image.endsWith('-v2')
+          && d.status.updatedReplicas === d.spec.replicas && d.status.readyReplicas === d.spec.replicas && (d.status.replicas ?? 0) === d.spec.replicas) ? true : undefined,
+      () => diagnose(ns));
+    } finally {
+      watching = false;
+      await watch;
+    }
+    const newJobs = list(ns, 'jobs').filter((j) => !beforeJobs.has(j.metadata.name)).map((j) => j.metadata.name);
+    expect(newJobs.some((n) => n.startsWith('erp-api-migrate-'))).toBe(true);
+    expect(maxBeats).toBeLessThanOrEqual(1);
+    expect(minAvailable).toBeGreaterThanOrEqual(want);
+    // the same release under other chart and construct ids: Kubernetes sees no change at all
+    const renamed = (await kubectlAsync(['apply', '-f', `${path.join(work, 'dist-renamed', c.name)}/`])).trim().split('\n');
+    expect(renamed.filter((l) => !/ unchanged$/.test(l))).toEqual([]);
+    say(ns, `v2 rolled out (new Jobs: ${newJobs.join(', ')}; at most ${maxBeats} beat pod; API available >= ${minAvailable}/${want}); ` +
+      `v2 under renamed chart and construct ids: ${renamed.length} objects, all unchanged`);
   });
 
   test('no container restarted (init containers included)', () => {
