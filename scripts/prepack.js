@@ -31,4 +31,5 @@ function prune(dir) {
   }
 }
 prune(lib);
-if (removed.length) console.log(`prepack: removed stale ${removed.join(', ')} from lib/`);
+// stdout is `npm pack --json` output: report on stderr
+if (removed.length) console.error(`prepack: removed stale ${removed.join(', ')} from lib/`);
