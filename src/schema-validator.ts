@@ -200,6 +200,9 @@ function check(schema: Schema, value: unknown, at: string, report: Report): void
     return;
   }
   if (value === null && schema.nullable) return;
+  // The API server itself writes `creationTimestamp: null` into embedded object metadata (e.g. StatefulSet
+  // claim templates; the OpenAPI omits `nullable`); we write it back the same way so re-applies change nothing.
+  if (value === null && at.endsWith('/metadata/creationTimestamp')) return;
   if (schema.type !== undefined) {
     const types = typeof schema.type === 'string' ? [schema.type] : schema.type;
     if (!types.some((t) => hasType(value, t))) {

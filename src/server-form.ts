@@ -104,7 +104,7 @@ function normalize(value: unknown, key: string | undefined, quantities: boolean)
 
 /**
  * A StatefulSet's volume claim templates as the server stores them: it fills
- * in `apiVersion`, `kind`, `volumeMode` and `status.phase`, and the list has
+ * in `apiVersion`, `kind`, `metadata.creationTimestamp: null`, `volumeMode` and `status.phase`, and the list has
  * no merge key, so without them every `kubectl apply` replaces the list.
  */
 function claimTemplatesAsStored(sts: Obj): Obj {
@@ -112,6 +112,8 @@ function claimTemplatesAsStored(sts: Obj): Obj {
   if (!Array.isArray(templates)) return sts;
   const stored = templates.map((t: Obj) => ({
     apiVersion: 'v1', kind: 'PersistentVolumeClaim', ...t,
+    // the server keeps an explicit null here (ObjectMeta.creationTimestamp is not omitempty)
+    metadata: { creationTimestamp: null, ...t.metadata },
     spec: { volumeMode: 'Filesystem', ...t.spec },
     status: { phase: 'Pending', ...t.status },
   }));

@@ -73,7 +73,7 @@ describe('StatefulSet claim templates as stored', () => {
       spec: { volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '20Gi' } } } }] },
     });
     expect(sts.spec.volumeClaimTemplates).toEqual([{
-      apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data' },
+      apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { creationTimestamp: null, name: 'data' },
       spec: { volumeMode: 'Filesystem', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '20Gi' } } },
       status: { phase: 'Pending' },
     }]);
