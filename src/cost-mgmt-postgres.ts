@@ -277,7 +277,10 @@ export class CostMgmtPostgres extends Construct implements IDatabase {
         user: USER,
         networkPolicy,
       });
-      if (this.statefulSet) ApiObject.of(this.backup.cronJob).addDependency(this.statefulSet);
+      if (this.statefulSet) {
+        ApiObject.of(this.backup.cronJob).addDependency(this.statefulSet);
+        if (this.backup.initialJob) ApiObject.of(this.backup.initialJob).addDependency(this.statefulSet);
+      }
     }
   }
 }

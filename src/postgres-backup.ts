@@ -4,7 +4,8 @@ import { Construct } from 'constructs';
 import { DatabaseConnection } from './database';
 import { cronFields } from './erp-operations';
 import { dnsEgressRule, tcpPorts } from './network-policies';
-import { addContainer, addPodLabels, disableServiceLinks, stableIdentity } from './pod-helpers';
+import { ARGOCD_SYNC_HOOK } from './postgres-credentials';
+import { addContainer, addPodLabels, disableServiceLinks, stableIdentity, templateHashedName } from './pod-helpers';
 import { checkResources, ComputeResources, parseBytes, quantity, resources } from './resources';
 import { restrictedPod } from './security';
 import { checkCron, checkDnsSubdomain, checkImage, checkInt, fail } from './validate';
@@ -57,6 +58,14 @@ export interface PostgresBackupOptions {
    * @default Duration.hours(2)
    */
   readonly timeout?: Duration;
+  /**
+   * Also dump once when the manifests are applied: a Job named after its pod
+   * template (so a re-apply does not run it again), an Argo CD Sync hook. It
+   * binds the backup volume at install, which `helm install --wait` and Argo
+   * CD's health checks wait for on WaitForFirstConsumer storage classes.
+   * @default true
+   */
+  readonly initialBackup?: boolean;
 }
 
 /** Inputs of {@link backupScript}. */
@@ -134,6 +143,8 @@ export class PostgresBackup extends Construct {
   public readonly schedule: string;
   /** The egress policy, if any. */
   public readonly networkPolicy?: kplus.k8s.KubeNetworkPolicy;
+  /** The initial backup Job, unless `initialBackup` is false. */
+  public readonly initialJob?: kplus.Job;
 
   constructor(scope: Construct, id: string, props: PostgresBackupProps) {
     super(scope, id);
@@ -172,6 +183,28 @@ export class PostgresBackup extends Construct {
     }
 
     const tmp = kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp');
+    const secret = kplus.Secret.fromSecretName(this, 'Credentials', conn.secretName);
+    const backupVolume = volume;
+    /** The dump container and pod settings, the same in the CronJob and the initial Job. */
+    const dumpPod = (workload: kplus.CronJob | kplus.Job) => {
+      stableIdentity(workload, labels);
+      addPodLabels(workload, conn.clientLabels);
+      disableServiceLinks(workload);
+      const c = addContainer(workload, {
+        name: 'pg-dump',
+        image,
+        command: ['/bin/bash', '-c', backupScript({ directory, prefix: conn.databaseName, retentionDays: this.retentionDays })],
+        envVariables: {
+          PGHOST: kplus.EnvValue.fromValue(conn.host),
+          PGPORT: kplus.EnvValue.fromValue(String(conn.port)),
+          PGDATABASE: kplus.EnvValue.fromValue(conn.databaseName),
+          PGUSER: kplus.EnvValue.fromSecretValue({ secret, key: 'username' }),
+          PGPASSWORD: kplus.EnvValue.fromSecretValue({ secret, key: 'password' }),
+          PGCONNECT_TIMEOUT: kplus.EnvValue.fromValue('10'),
+        },
+      }, { resources: r, user, tmp });
+      c.mount(directory, backupVolume);
+    };
     this.cronJob = new kplus.CronJob(this, 'Resource', {
       metadata: { name: `${props.name}-backup`, labels },
       podMetadata: { labels },
@@ -187,24 +220,25 @@ export class PostgresBackup extends Construct {
       securityContext: restrictedPod(user),
       volumes: [tmp, volume],
     });
-    stableIdentity(this.cronJob, labels);
-    addPodLabels(this.cronJob, conn.clientLabels);
-    disableServiceLinks(this.cronJob);
-    const secret = kplus.Secret.fromSecretName(this, 'Credentials', conn.secretName);
-    const c = addContainer(this.cronJob, {
-      name: 'pg-dump',
-      image,
-      command: ['/bin/bash', '-c', backupScript({ directory, prefix: conn.databaseName, retentionDays: this.retentionDays })],
-      envVariables: {
-        PGHOST: kplus.EnvValue.fromValue(conn.host),
-        PGPORT: kplus.EnvValue.fromValue(String(conn.port)),
-        PGDATABASE: kplus.EnvValue.fromValue(conn.databaseName),
-        PGUSER: kplus.EnvValue.fromSecretValue({ secret, key: 'username' }),
-        PGPASSWORD: kplus.EnvValue.fromSecretValue({ secret, key: 'password' }),
-        PGCONNECT_TIMEOUT: kplus.EnvValue.fromValue('10'),
-      },
-    }, { resources: r, user, tmp });
-    c.mount(directory, volume);
+    dumpPod(this.cronJob);
+
+    if (props.initialBackup ?? true) {
+      // Runs when the manifests are applied (and again whenever its pod template changes: a new name). It also
+      // binds the backup PVC at install: with a WaitForFirstConsumer storage class a claim that only a CronJob
+      // mounts stays Pending until the first schedule, which `helm install --wait` and Argo CD health checks wait on.
+      const job: kplus.Job = new kplus.Job(this, 'Initial', {
+        metadata: { name: templateHashedName(() => job, `${props.name}-backup-initial`), labels, annotations: { ...ARGOCD_SYNC_HOOK } },
+        podMetadata: { labels },
+        backoffLimit: 3,
+        activeDeadline: timeout,
+        ttlAfterFinished: Duration.days(1),
+        automountServiceAccountToken: false,
+        securityContext: restrictedPod(user),
+        volumes: [tmp, volume],
+      });
+      this.initialJob = job;
+      dumpPod(job);
+    }
 
     if (props.networkPolicy ?? true) {
       this.networkPolicy = new kplus.k8s.KubeNetworkPolicy(this, 'EgressPolicy', {

@@ -95,6 +95,12 @@ function normalize(value: unknown, key: string | undefined, quantities: boolean)
         out[k] = canonicalQuantity(v);
         continue;
       }
+      // an atomic struct whose default the server fills in: server-side apply would otherwise
+      // see a different value and conflict with the client-side apply that created the object
+      if (k === 'fieldRef' && v && typeof v === 'object' && (v as Obj).apiVersion === undefined) {
+        out[k] = { apiVersion: 'v1', ...(v as Obj) };
+        continue;
+      }
       out[k] = normalize(v, k, QUANTITY_MAPS.has(k));
     }
     return out;

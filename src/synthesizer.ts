@@ -32,7 +32,9 @@ export const PHASES: Record<Phase, { readonly file: string; readonly wave: numbe
   [Phase.OPERATIONS]: { file: '50-operations', wave: 5 },
 };
 
-const CONFIG_KINDS = new Set(['ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap', 'Secret', 'NetworkPolicy', 'PersistentVolumeClaim']);
+// PersistentVolumeClaims go with their workloads: with a WaitForFirstConsumer storage class a claim stays
+// Pending until a pod uses it, and Argo CD does not leave a wave whose claim is Pending.
+const CONFIG_KINDS = new Set(['ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap', 'Secret', 'NetworkPolicy']);
 
 /** Where an application chart's object goes: configuration, migrations or workloads. */
 export function applicationPhase(o: Manifest): Phase {

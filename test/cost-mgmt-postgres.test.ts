@@ -127,7 +127,7 @@ describe('CostMgmtPostgres (in-cluster)', () => {
     // GIVEN / WHEN
     const { objs } = synthPostgres();
     // THEN
-    expect(workloads(objs).map((w) => w.kind).sort()).toEqual(['CronJob', 'Job', 'StatefulSet']);
+    expect(workloads(objs).map((w) => w.kind).sort()).toEqual(['CronJob', 'Job', 'Job', 'StatefulSet']); // credentials, initial backup
     for (const w of workloads(objs)) {
       const spec = podSpec(w);
       expect(spec.securityContext.runAsNonRoot).toBe(true);
@@ -168,7 +168,7 @@ describe('CostMgmtPostgres (in-cluster)', () => {
       const rb = one(objs, 'RoleBinding', 'postgres-credentials-init');
       expect(rb.roleRef.name).toBe('postgres-credentials-init');
       expect(rb.subjects).toEqual([expect.objectContaining({ kind: 'ServiceAccount', name: 'postgres-credentials-init' })]);
-      const job = one(objs, 'Job');
+      const job = all(objs, 'Job').find((j) => j.metadata.name.startsWith('postgres-credentials-init-'))!;
       expect(job.metadata.name).toBe(db.credentials!.jobName);
       expect(job.metadata.name).toMatch(/^postgres-credentials-init-[0-9a-f]{10}$/);
       expect(job.metadata.annotations['erp-k8s.io/needs-api-access']).toContain('postgres-credentials');
@@ -218,8 +218,31 @@ describe('CostMgmtPostgres (in-cluster)', () => {
       // GIVEN / WHEN
       const { objs } = synthPostgres({ existingSecret: 'my-pg', roles: [], databases: [] });
       // THEN
-      expect(all(objs, 'Job')).toEqual([]);
+      expect(all(objs, 'Job').map((j) => j.metadata.name)).toEqual([expect.stringMatching(/^postgres-backup-initial-[0-9a-f]{10}$/)]);
       expect(all(objs, 'Role')).toEqual([]);
+    });
+  });
+
+  describe('initial backup', () => {
+    test('a Job dumps once when applied, as the CronJob does, onto the same claim (which it binds at install)', () => {
+      // GIVEN / WHEN
+      const { db, objs } = synthPostgres();
+      // THEN
+      const job = all(objs, 'Job').find((j) => j.metadata.name.startsWith('postgres-backup-initial-'))!;
+      const cron = one(objs, 'CronJob');
+      expect(job.metadata.name).toMatch(/^postgres-backup-initial-[0-9a-f]{10}$/);
+      expect(container(job, 'pg-dump')).toEqual(container(cron, 'pg-dump'));
+      expect(podSpec(job).volumes).toEqual(podSpec(cron).volumes);
+      expect(podSpec(job).volumes.find((v: Manifest) => v.name === 'pvc-postgres-backups').persistentVolumeClaim.claimName).toBe('postgres-backups');
+      expect(job.metadata.annotations).toMatchObject({ 'argocd.argoproj.io/hook': 'Sync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation' });
+      expect(job.spec.template.metadata.labels).toEqual(cron.spec.jobTemplate.spec.template.metadata.labels); // the backup egress policy admits it
+      expect(objs.indexOf(job)).toBeGreaterThan(objs.findIndex((o) => o.kind === 'StatefulSet'));
+      expect(db.backup!.initialJob).toBeDefined();
+    });
+
+    test('initialBackup: false means no Job', () => {
+      const { objs } = synthPostgres({ backup: { initialBackup: false } });
+      expect(all(objs, 'Job').map((j) => j.metadata.name)).toEqual([expect.stringMatching(/^postgres-credentials-init-/)]);
     });
   });
 
@@ -400,7 +423,8 @@ describe('CostMgmtPostgres (external)', () => {
     const { db, objs } = synthPostgres({ enabled: false, host: 'db.example.com', existingSecret: 'my-pg' });
     // THEN
     expect(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
-      'CronJob/postgres-backup', 'NetworkPolicy/postgres-backup-egress', 'PersistentVolumeClaim/postgres-backups',
+      'CronJob/postgres-backup', expect.stringMatching(/^Job\/postgres-backup-initial-[0-9a-f]{10}$/), 'NetworkPolicy/postgres-backup-egress',
+      'PersistentVolumeClaim/postgres-backups',
     ]);
     expect(db.statefulSet).toBeUndefined();
     expect(db.connection).toEqual({ host: 'db.example.com', port: 5432, databaseName: 'koku', secretName: 'my-pg', clientLabels: { 'erp-k8s.io/postgres-client': 'true' } });

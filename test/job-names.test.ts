@@ -28,7 +28,7 @@ describe('Jobs named by everything they run', () => {
   const base = jobs();
 
   test('names are <prefix>-<10 hex digits>, and the same input gives the same names', () => {
-    expect(Object.keys(base).sort()).toEqual(['erp-api-bootstrap', 'erp-api-migrate', 'postgres-credentials-init']);
+    expect(Object.keys(base).sort()).toEqual(['erp-api-bootstrap', 'erp-api-migrate', 'postgres-backup-initial', 'postgres-credentials-init']);
     for (const n of Object.values(base)) expect(n).toMatch(/-[0-9a-f]{10}$/);
     expect(jobs()).toEqual(base);
   });

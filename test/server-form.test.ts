@@ -53,6 +53,10 @@ describe('serverForm', () => {
     expect(serverForm({ apiVersion: 'v1', kind: 'Service', spec: { externalIPs: [], ports: [{ port: 80 }] } }).spec).toEqual({ ports: [{ port: 80 }] });
     expect(serverForm({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', subjects: [{ apiGroup: '', kind: 'ServiceAccount', name: 's' }] }).subjects)
       .toEqual([{ kind: 'ServiceAccount', name: 's' }]);
+    const job = serverForm({ apiVersion: 'batch/v1', kind: 'Job', spec: { template: { spec: { containers: [{ name: 'c', env: [
+      { name: 'NS', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }] }] } } } });
+    // an atomic struct: the server's default apiVersion must be there, or server-side apply conflicts
+    expect(job.spec.template.spec.containers[0].env[0].valueFrom.fieldRef).toEqual({ apiVersion: 'v1', fieldPath: 'metadata.namespace' });
     const cr = { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', spec: { endpoints: [], x: false } };
     expect(serverForm(cr)).toBe(cr);
   });
