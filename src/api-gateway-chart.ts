@@ -227,6 +227,8 @@ export class ApiGatewayChart extends Chart {
       });
       this.networkPolicy = policies.allow;
       this.defaultDenyPolicy = policies.deny;
+      // the migration hook may run before the allow policy exists (pre-install): its own, delivered with it
+      this.migrationJob?.allowEgress(policies.egress);
     }
   }
 

@@ -31,8 +31,11 @@ export interface GatewayNetworkPoliciesOptions {
  * controller and lets the pods out only to cluster DNS, the database (its
  * pods or address when known), the in-chart Redis and what the values add;
  * `<name>-default-deny` isolates the same pods should the first be removed.
+ * `egress` is the allow policy's egress, for the migration hook's own policy.
  */
-export function gatewayNetworkPolicies(scope: Construct, o: GatewayNetworkPoliciesOptions): { allow: kplus.k8s.KubeNetworkPolicy; deny?: kplus.k8s.KubeNetworkPolicy } {
+export function gatewayNetworkPolicies(scope: Construct, o: GatewayNetworkPoliciesOptions): {
+  allow: kplus.k8s.KubeNetworkPolicy; deny?: kplus.k8s.KubeNetworkPolicy; egress: kplus.k8s.NetworkPolicyEgressRule[];
+} {
   const np = o.values;
   const db = o.database?.connection;
   const dbPeers = np.databasePeers
@@ -63,5 +66,5 @@ export function gatewayNetworkPolicies(scope: Construct, o: GatewayNetworkPolici
     metadata: { name: `${o.name}-default-deny`, labels: o.labels },
     spec: { podSelector: { matchLabels: o.pods }, policyTypes: ['Ingress', 'Egress'] },
   }) : undefined;
-  return { allow, deny };
+  return { allow, deny, egress };
 }

@@ -259,15 +259,18 @@ export class ErpApi extends Construct {
       spec: { podSelector: { matchLabels: this.deployment.matchLabels }, policyTypes: ['Ingress'], ingress },
     }));
     const egressPorts = [...new Set([...(np.egressPorts ?? [5432, 6379]), ...(dbPort ? [dbPort] : [])])];
+    const egress = [dnsEgressRule(), { ports: tcpPorts(this, 'networkPolicy.egressPorts', egressPorts) }];
     this.networkPolicies.push(new kplus.k8s.KubeNetworkPolicy(this, 'EgressPolicy', {
       metadata: { name: `${this.name}-egress`, labels },
       spec: {
         // every pod of the app: API, migration Job, Celery worker and beat
         podSelector: { matchLabels: { 'app.kubernetes.io/name': this.name, 'app.kubernetes.io/part-of': 'erp' } },
         policyTypes: ['Egress'],
-        egress: [dnsEgressRule(), { ports: tcpPorts(this, 'networkPolicy.egressPorts', egressPorts) }],
+        egress,
       },
     }));
+    // the migration hook runs before the policy above exists (Helm pre-install, Argo CD PreSync): its own, delivered with it
+    if (this.migrationJob) this.networkPolicies.push(this.migrationJob.allowEgress(egress));
   }
 
   private addIngress(opts: ErpApiIngress, labels: Record<string, string>): kplus.Ingress {

@@ -1,7 +1,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { renderApp, RenderAppOptions, SynthesisResult, synthesizeApp } from './app-synth';
+import { renderApp, RenderAppOptions, SynthesisError, SynthesisResult, synthesizeApp } from './app-synth';
+import { ENVIRONMENTS, EnvironmentConfig } from './environments';
+import { chartYaml, helmChartFiles, HelmChartOptions, writeHelmCharts } from './helm-chart';
 import { RenderedFile } from './synthesizer';
 
 /*
@@ -26,18 +28,26 @@ export const DEFAULT_OUTDIR = 'dist';
 /** The one file written for `cdk8s synth --stdout`. */
 const STDOUT_FILE = 'erp-k8s.k8s.yaml';
 
+/** The output folder of `npm run synth -- --format helm`. */
+export const DEFAULT_HELM_OUTDIR = path.join('dist', 'helm');
+
 interface Args {
   readonly output?: string;
   readonly stdout: boolean;
   readonly cliScratch?: string;
+  readonly helm: boolean;
+  readonly chartVersion?: string;
 }
 
-const USAGE = 'usage: npm run synth [-- -o DIR | --stdout]   (ERP_ENV=prod,staging to choose environments; see README "Quick start")';
+const USAGE = 'usage: npm run synth [-- -o DIR | --stdout | --format helm [--chart-version X.Y.Z] [-o DIR]]'
+  + '   (ERP_ENV=prod,staging to choose environments; see README "Quick start", "Helm")';
 
 function parseArgs(argv: readonly string[]): Args {
   let output: string | undefined;
   let stdout = false;
   let cliScratch: string | undefined;
+  let format = 'plain';
+  let chartVersion: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -50,10 +60,15 @@ function parseArgs(argv: readonly string[]): Args {
     if (a === '-o' || a === '--output' || a.startsWith('--output=')) output = value();
     else if (a === '--stdout' || a === '-p') stdout = true;
     else if (a === '--cli-scratch' || a.startsWith('--cli-scratch=')) cliScratch = value();
-    else throw new Error(`unknown argument '${a}'${a === '--format' ? ' (a Helm chart: `npx cdk8s synth --format helm ...`, see README "Helm")' : ''}\n${USAGE}`);
+    else if (a === '--format' || a.startsWith('--format=')) format = value();
+    else if (a === '--chart-version' || a.startsWith('--chart-version=')) chartVersion = value();
+    else throw new Error(`unknown argument '${a}'\n${USAGE}`);
   }
+  if (format !== 'plain' && format !== 'helm') throw new Error(`'--format' (${JSON.stringify(format)}) must be 'plain' or 'helm'\n${USAGE}`);
   if (output !== undefined && stdout) throw new Error(`'--output' and '--stdout' cannot be combined\n${USAGE}`);
-  return { output, stdout, cliScratch };
+  if (format === 'helm' && stdout) throw new Error(`'--format helm' writes chart folders and cannot be combined with '--stdout'\n${USAGE}`);
+  if (chartVersion !== undefined && format !== 'helm') throw new Error(`'--chart-version' needs '--format helm'\n${USAGE}`);
+  return { output, stdout, cliScratch, helm: format === 'helm', chartVersion };
 }
 
 /**
@@ -98,6 +113,81 @@ function mirror(files: readonly string[], outdir: string, scratch: string): void
   }
 }
 
+/** The version in package.json (the chart version by default). */
+function packageVersion(): string {
+  for (let dir = __dirname; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')).version;
+  }
+  throw new Error('package.json not found: pass --chart-version');
+}
+
+/** Chart.yaml of an environment: `erp-<env>`, the API image tag as appVersion. */
+export function chartOptions(config: EnvironmentConfig, version: string): HelmChartOptions {
+  const image = config.images.api;
+  const colon = image.lastIndexOf(':');
+  return {
+    name: `erp-${config.name}`,
+    version,
+    appVersion: colon > image.lastIndexOf('/') ? image.slice(colon + 1) : undefined,
+    description: `ERP backend, ${config.name} (namespace ${config.namespace}): API, Celery, PostgreSQL, API gateway. Rendered by erp-k8s; do not edit.`,
+  };
+}
+
+/**
+ * `npm run synth -- --format helm`: each environment as a chart in
+ * `<outdir>/<env>/`, through the same render, gates and immutable-field
+ * guard as `dist/` (the guard compares with `<outdir>/<env>/templates/`),
+ * written all or nothing.
+ */
+export function synthesizeHelmCharts(outdir: string, version: string, options: RenderAppOptions): { files: string[]; objects: Record<string, number>; unchanged: string[] } {
+  const environments = options.environments ?? ENVIRONMENTS;
+  // the guard reads <baseline>/<env>/*.yaml: point it at each chart's templates/
+  let baseline = options.baseline;
+  let links: string | undefined;
+  if (baseline === undefined && fs.existsSync(outdir)) {
+    links = fs.mkdtempSync(path.join(os.tmpdir(), 'erp-helm-baseline-'));
+    for (const env of Object.keys(environments)) {
+      const templates = path.resolve(outdir, env, 'templates');
+      if (fs.existsSync(templates)) fs.symlinkSync(templates, path.join(links, env), 'dir');
+    }
+    baseline = links;
+  }
+  try {
+    const rendered = renderApp({ ...options, baseline, withNamespace: false });
+    for (const w of rendered.warnings) (options.warn ?? console.warn)(w);
+    const errors: string[] = [];
+    const charts: Record<string, RenderedFile[]> = {};
+    for (const [env, files] of Object.entries(rendered.outputs)) {
+      try {
+        charts[env] = helmChartFiles(files, chartOptions(environments[env], version));
+      } catch (e) {
+        errors.push(`[${env}] ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    if (errors.length) throw new SynthesisError(errors);
+    return { ...writeHelmCharts(outdir, charts), objects: rendered.objects };
+  } finally {
+    if (links) fs.rmSync(links, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `cdk8s synth --format helm`: the CLI wrote Chart.yaml named after the
+ * checkout folder and copied the imported CRDs into `crds/` before running
+ * the app. Give the chart its environment's name and take the CRDs out.
+ */
+function fixCliChart(templates: string, only: string[] | undefined, say: (s: string) => void): void {
+  const chartDir = path.dirname(templates);
+  const file = path.join(chartDir, 'Chart.yaml');
+  const version = /^version: ["']?([^"'\n]+)["']?$/m.exec(fs.readFileSync(file, 'utf8'))?.[1] ?? packageVersion();
+  const envs = only ?? Object.keys(ENVIRONMENTS);
+  const name = envs.length === 1 && ENVIRONMENTS[envs[0]] ? chartOptions(ENVIRONMENTS[envs[0]], version) : undefined;
+  if (name) fs.writeFileSync(file, chartYaml(name));
+  else say(`synth: ${file} keeps the CLI's name: one chart should hold one environment (ERP_ENV=<env>); prefer \`npm run synth -- --format helm\``);
+  fs.rmSync(path.join(chartDir, 'crds'), { recursive: true, force: true });
+}
+
 /**
  * Synthesizes the environments named by ERP_ENV (all by default); returns
  * the exit code. Reads ERP_ENV, ERP_BASELINE, ERP_ALLOW_IMMUTABLE_CHANGES,
@@ -135,6 +225,21 @@ export function main(argv: readonly string[] = process.argv.slice(2), env: NodeJ
     }
   }
 
+  if (args.helm) {
+    const outdir = args.output ?? DEFAULT_HELM_OUTDIR;
+    try {
+      const version = args.chartVersion ?? packageVersion();
+      const result = synthesizeHelmCharts(outdir, version, options);
+      const envs = Object.entries(result.objects)
+        .map(([name, n]) => `${path.join(outdir, name)}/ (chart erp-${name} ${version}, ${n} objects${result.unchanged.includes(name) ? ', unchanged' : ''})`);
+      say(`synth: ${envs.join(', ')}`);
+      return 0;
+    } catch (e) {
+      say(`synth failed; ${outdir} was left as it was:\n${e instanceof Error ? e.message : String(e)}`);
+      return 1;
+    }
+  }
+
   let outdir = args.output ?? env.CDK8S_OUTDIR ?? DEFAULT_OUTDIR;
   let scratch: string | undefined;
   if (args.output === undefined && args.cliScratch !== undefined && env.CDK8S_OUTDIR !== undefined
@@ -158,6 +263,14 @@ export function main(argv: readonly string[] = process.argv.slice(2), env: NodeJ
   const envs = Object.entries(result.objects)
     .map(([name, n]) => `${path.join(outdir, name)}/ (${n} objects${result.unchanged.includes(name) ? ', unchanged' : ''})`);
   say(`synth: ${envs.join(', ')}`);
+  if (helm && cliOutdir !== undefined && path.basename(outdir) === 'templates') {
+    try {
+      fixCliChart(outdir, options.only, say);
+    } catch (e) {
+      say(`synth: could not fix the cdk8s CLI's Chart.yaml / crds/: ${e instanceof Error ? e.message : String(e)}`);
+      return 1;
+    }
+  }
   if (scratch !== undefined) {
     try {
       mirror(result.files, outdir, scratch);

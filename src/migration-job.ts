@@ -2,7 +2,7 @@ import { ApiObject, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { AppEnv } from './app-env';
-import { MigrationDelivery, Migrations } from './migrations';
+import { ArgoCdHook, MigrationDelivery, Migrations } from './migrations';
 import { addContainer, addPodLabels, disableServiceLinks, mountWritableDirectories, renderedName, stableIdentity, TEMPLATE_HASH_LENGTH, templateHashedName } from './pod-helpers';
 import { ComputeResources } from './resources';
 import { restrictedPod } from './security';
@@ -106,6 +106,9 @@ export class MigrationJob extends Construct {
   /** The Job (escape hatch). */
   public readonly job: kplus.Job;
   private readonly prefix: string;
+  private readonly delivery: MigrationDelivery;
+  private readonly labels: Record<string, string>;
+  private egress?: kplus.k8s.KubeNetworkPolicy;
 
   constructor(scope: Construct, id: string, props: MigrationJobProps) {
     super(scope, id);
@@ -113,6 +116,8 @@ export class MigrationJob extends Construct {
     const activeDeadline = props.activeDeadline ?? Duration.minutes(30);
     const ttl = props.ttlAfterFinished ?? Duration.days(1);
     const delivery = props.delivery ?? MigrationDelivery.all();
+    this.delivery = delivery;
+    this.labels = props.labels ?? {};
     if (activeDeadline.toSeconds() <= props.migrations.waitBudget.toSeconds()) {
       fail(this, 'migrationJob.activeDeadline', `${activeDeadline.toSeconds()}s`,
         `must exceed the wait-for-database budget (${props.migrations.waitBudget.toSeconds()}s = attempts x interval), or the Job dies while still waiting`);
@@ -160,4 +165,58 @@ export class MigrationJob extends Construct {
   public get apiObject(): ApiObject {
     return ApiObject.of(this.job);
   }
+
+  /**
+   * Lets the Job's pods out (`<name>-migrate-egress`), from the moment the
+   * Job runs. A hook runs before the ordinary objects of its release exist
+   * (Helm creates them after pre-install hooks, Argo CD after PreSync), so
+   * the app's own egress policy is not there yet and the namespace's
+   * deny-all would cut the Job off from DNS and the database. This policy is
+   * a hook of the same phases, ordered just before the Job (Helm weight and
+   * Argo CD wave one lower) and re-created with it; under `kubectl apply`
+   * it is an ordinary object in an earlier file (10-config).
+   */
+  public allowEgress(egress: kplus.k8s.NetworkPolicyEgressRule[]): kplus.k8s.KubeNetworkPolicy {
+    if (this.egress) fail(this, 'allowEgress', 'a second call', 'is not allowed: pass every rule in one call');
+    const labels = this.labels;
+    const selector = Object.fromEntries(SELECTOR_KEYS.filter((k) => labels[k] !== undefined).map((k) => [k, labels[k]]));
+    if (Object.keys(selector).length === 0) fail(this, 'labels', labels, `must hold ${SELECTOR_KEYS.join(', ')} to select the Job's pods`);
+    this.egress = new kplus.k8s.KubeNetworkPolicy(this, 'EgressPolicy', {
+      metadata: { name: `${this.prefix}-egress`, labels, annotations: precedingHookAnnotations(this.delivery) },
+      spec: { podSelector: { matchLabels: selector }, policyTypes: ['Egress'], egress },
+    });
+    return this.egress;
+  }
+
+  /** The egress policy of the Job's pods, once {@link allowEgress} made it. */
+  public get egressPolicy(): kplus.k8s.KubeNetworkPolicy | undefined {
+    return this.egress;
+  }
+}
+
+/** Labels that select a migration Job's pods (and no other workload's). */
+const SELECTOR_KEYS = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component'];
+
+/**
+ * Hook annotations for an object the Job needs while it runs: the same Helm
+ * hook phases with a lower weight, the same Argo CD hook with a lower sync
+ * wave, both re-created before the next hook. Helm sorts hooks by weight,
+ * Argo CD by wave, and each waits for a wave before the next; within one
+ * weight or wave the order would be Helm's kind order, or none at all
+ * (Argo CD applies a wave's resources in parallel). `{}` for a plain Job.
+ */
+export function precedingHookAnnotations(delivery: MigrationDelivery): Record<string, string> {
+  const job = delivery.annotations();
+  const a: Record<string, string> = {};
+  if (job['helm.sh/hook'] !== undefined) {
+    a['helm.sh/hook'] = job['helm.sh/hook'];
+    a['helm.sh/hook-weight'] = String(Number(job['helm.sh/hook-weight'] ?? '0') - 1);
+    a['helm.sh/hook-delete-policy'] = 'before-hook-creation';
+  }
+  if (job['argocd.argoproj.io/hook'] !== undefined) {
+    a['argocd.argoproj.io/hook'] = job['argocd.argoproj.io/hook'] ?? ArgoCdHook.PRE_SYNC;
+    a['argocd.argoproj.io/hook-delete-policy'] = 'BeforeHookCreation';
+    a['argocd.argoproj.io/sync-wave'] = String(Number(job['argocd.argoproj.io/sync-wave'] ?? '0') - 1);
+  }
+  return a;
 }

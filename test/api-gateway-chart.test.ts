@@ -73,7 +73,7 @@ describe('ApiGatewayChart: every default of the seed values.yaml', () => {
   test('the objects: Deployment, Service, Ingress, ServiceAccount, migration Job, NetworkPolicies, PDB; no Secret', () => {
     expect(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
       'Deployment/api-gateway', 'Ingress/api-gateway', expect.stringMatching(/^Job\/api-gateway-migrate-[0-9a-f]{10}$/),
-      'NetworkPolicy/api-gateway', 'NetworkPolicy/api-gateway-default-deny', 'PodDisruptionBudget/api-gateway',
+      'NetworkPolicy/api-gateway', 'NetworkPolicy/api-gateway-default-deny', 'NetworkPolicy/api-gateway-migrate-egress', 'PodDisruptionBudget/api-gateway',
       'Service/api-gateway', 'ServiceAccount/api-gateway',
     ]);
     expect(podSpec(dep).serviceAccountName).toBe('api-gateway');

@@ -148,7 +148,9 @@ export function buildEnvironment(config: EnvironmentConfig, secrets: SynthSecret
     api,
     charts: [
       { chart: nsChart, phase: Phase.NAMESPACE },
-      { chart: infraChart, phase: Phase.INFRASTRUCTURE },
+      // its NetworkPolicies with the others (10-config, wave -5): the credentials Job, an Argo CD
+      // Sync hook of the infrastructure wave, must not start in the same wave as its egress policy
+      { chart: infraChart, phase: (o) => (o.kind === 'NetworkPolicy' ? Phase.CONFIG : Phase.INFRASTRUCTURE) },
       { chart: appChart, phase: applicationPhase },
       { chart: gateway, phase: applicationPhase },
       { chart: opsChart, phase: Phase.OPERATIONS },

@@ -152,3 +152,13 @@ export function writeTemp(dir: string, name: string, text: string): string {
   fs.writeFileSync(f, text);
   return f;
 }
+
+/** Runs helm (the bundled one, see {@link useBundledTools}) asynchronously; resolves stdout + stderr, rejects with both. */
+export function helm(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('helm', args, { encoding: 'utf8', env: process.env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`helm ${args.join(' ')} failed: ${(stderr || '').trim()}\n${(stdout || '').trim().split('\n').slice(-40).join('\n')}`));
+      else resolve(`${stdout}${stderr}`);
+    });
+  });
+}
