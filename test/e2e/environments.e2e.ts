@@ -9,10 +9,9 @@
  *
  * No cluster: it fails with a message, it never skips. Images: with
  * ERP_K8S_CLUSTER_SH (../shared/k8s/cluster.sh) set, the stand-in images are
- * built first (test/e2e/images/build.sh); otherwise they must already be
+ * built first (global-setup.ts, test/e2e/images/build.sh); otherwise they must already be
  * pullable by the cluster (see README, Testing).
  */
-import { execFileSync } from 'child_process';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -23,7 +22,7 @@ import { EnvironmentConfig } from '../../src/environments';
 import { buildEnvironment } from '../../src/environments/erp-environment';
 import { renderFiles } from '../../src/synthesizer';
 import {
-  e2eEnvironments, EXTERNAL_NS, externalServers, FASTAPI_HOST, FASTAPI_NS, fastApiApp, imagesOf, v2,
+  e2eEnvironments, EXTERNAL_NS, externalServers, FASTAPI_HOST, FASTAPI_NS, fastApiApp, v2,
 } from './apps';
 import {
   diagnose, getObj, jobLogs, kubectl, kubectlAsync, list, Obj, restarts, say, secondsToReady, useBundledTools, waitFor, writeTemp,
@@ -31,7 +30,6 @@ import {
 
 jest.setTimeout(40 * 60 * 1000);
 
-const ROOT = path.resolve(__dirname, '../..');
 const E2E_LABEL = 'erp-k8s.io/e2e';
 const ENVS = e2eEnvironments();
 const WAIT_MS = 10 * 60 * 1000;
@@ -41,19 +39,6 @@ const started = Date.now();
 /** Per namespace: workload -> seconds to Ready / Complete, for the report. */
 const report: Array<{ ns: string; kind: string; name: string; result: string; restarts: number; seconds?: number }> = [];
 
-/** Fails with what to do when no cluster answers. */
-function requireCluster(): void {
-  const where = process.env.KUBECONFIG ? `KUBECONFIG=${process.env.KUBECONFIG}` : 'the default kubeconfig (~/.kube/config; KUBECONFIG is not set)';
-  try {
-    kubectl(['get', '--raw', '/readyz', '--request-timeout=15s']);
-  } catch (e) {
-    throw new Error(`npm run test:e2e needs a reachable Kubernetes cluster, and none answered through ${where}:\n  ${String(e).split('\n')[0]}\n` +
-      'Start one (kind create cluster, minikube start, or here: eval "$(../shared/k8s/cluster.sh up)") and run again. ' +
-      'This is a failure, not a skip.');
-  }
-  const nodes = list('default', 'nodes');
-  say('cluster', `${where}: ${nodes.length} node(s), ${nodes.map((n) => `${n.metadata.name} ${n.status.nodeInfo.kubeletVersion}`).join(', ')}; kubectl ${JSON.parse(kubectl(['version', '--client', '-o', 'json'])).clientVersion.gitVersion}`);
-}
 
 /** Deletes a namespace left by an earlier run; refuses one this suite did not create. */
 async function freshNamespace(ns: string): Promise<void> {
@@ -193,45 +178,8 @@ function synthesize(): void {
   fs.writeFileSync(path.join(outdir, 'fastapi.yaml'), Yaml.stringify(...fastApiApp()));
 }
 
-function manifests(): Obj[] {
-  const out: Obj[] = [];
-  const walk = (d: string) => {
-    for (const f of fs.readdirSync(d)) {
-      const p = path.join(d, f);
-      if (fs.statSync(p).isDirectory()) walk(p);
-      else if (f.endsWith('.yaml')) out.push(...Yaml.load(p));
-    }
-  };
-  walk(outdir);
-  walk(path.join(work, 'dist-v2'));
-  return out;
-}
 
-function buildImages(images: string[]): void {
-  const clusterSh = process.env.ERP_K8S_CLUSTER_SH;
-  if (!clusterSh) {
-    say('images', `ERP_K8S_CLUSTER_SH is not set: the cluster must already pull ${images.join(', ')} (see README, Testing)`);
-    return;
-  }
-  const t0 = Date.now();
-  execFileSync('bash', [path.join(ROOT, 'test/e2e/images/build.sh'), '--cluster-sh', clusterSh, ...images], { stdio: 'inherit', env: process.env });
-  say('images', `${images.length} images built and pushed in ${Math.round((Date.now() - t0) / 1000)}s`);
-}
 
-/**
- * Cluster prerequisites of staging and prod (README, "Cluster prerequisites"):
- * the ServiceMonitor (Prometheus operator) and VerticalPodAutoscaler CRDs.
- * Only the definitions: no operator acts on the objects here.
- */
-async function installCrds(): Promise<void> {
-  for (const f of ['monitoring.coreos.com_servicemonitors.yaml', 'vpa-v1-crd-gen.yaml']) {
-    await kubectlAsync(['apply', '--server-side', '--force-conflicts', '-f', path.join(ROOT, 'imports/crds', f)]);
-  }
-  for (const crd of ['servicemonitors.monitoring.coreos.com', 'verticalpodautoscalers.autoscaling.k8s.io']) {
-    await kubectlAsync(['wait', '--for=condition=Established', `crd/${crd}`, '--timeout=60s']);
-  }
-  say('cluster', 'CRDs of the prerequisites installed: ServiceMonitor, VerticalPodAutoscaler');
-}
 
 async function deployExternal(): Promise<void> {
   await createNamespace(EXTERNAL_NS);
@@ -273,13 +221,10 @@ async function deployFastApi(): Promise<void> {
 }
 
 beforeAll(async () => {
-  useBundledTools();
-  requireCluster();
+  useBundledTools(); // the cluster check, the images and the CRDs: global-setup.ts
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'erp-e2e-'));
   outdir = path.join(work, 'dist');
   synthesize();
-  buildImages(imagesOf(manifests()));
-  await installCrds();
   await deployExternal();
   const results = await Promise.allSettled([...Object.values(ENVS).map(deployEnvironment), deployFastApi()]);
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -10,6 +10,7 @@ module.exports = {
   roots: ['<rootDir>/test/e2e'],
   testMatch: ['**/*.e2e.ts'],
   transform: { '^.+\\.ts$': 'ts-jest' },
+  globalSetup: '<rootDir>/test/e2e/global-setup.ts',
   testTimeout: 40 * 60 * 1000,
   verbose: true,
 };
