@@ -1,7 +1,5 @@
-import { randomBytes } from 'crypto';
-import * as fs from 'fs';
 import * as path from 'path';
-import { RenderedFile } from './synthesizer';
+import { RenderedFile, writeRenderedEnvironments } from './synthesizer';
 
 /*
  * An environment as a Helm chart: `<outdir>/<env>/Chart.yaml` and
@@ -66,81 +64,12 @@ export function helmChartFiles(files: readonly RenderedFile[], options: HelmChar
   return [{ name: 'Chart.yaml', text: chartYaml(options) }, ...files.map((f) => ({ name: path.join('templates', f.name), text: f.text }))];
 }
 
-/** Whether `dir` holds exactly these files (nested names allowed), byte for byte. */
-function holdsExactly(dir: string, files: readonly RenderedFile[]): boolean {
-  const found: string[] = [];
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(path.join(d, e.name));
-      else found.push(path.relative(dir, path.join(d, e.name)));
-    }
-  };
-  try {
-    walk(dir);
-  } catch {
-    return false;
-  }
-  if (found.length !== files.length) return false;
-  return files.every((f) => {
-    try {
-      return fs.readFileSync(path.join(dir, f.name), 'utf8') === f.text;
-    } catch {
-      return false;
-    }
-  });
-}
-
 /**
- * Writes `<outdir>/<env>/` for every chart, all or nothing: every chart is
- * written to a hidden staging folder first, then swapped in by rename (a
- * failed swap puts back what was swapped). Other folders are kept; a folder
- * that already holds exactly the chart is not touched. Returns the files.
+ * Writes `<outdir>/<env>/` for every chart, all or nothing, keeping other
+ * folders and leaving one that already holds exactly the chart untouched:
+ * the same writer as the environments' (`writeRenderedEnvironments`).
  */
 export function writeHelmCharts(outdir: string, charts: Record<string, RenderedFile[]>): { files: string[]; unchanged: string[] } {
-  fs.mkdirSync(outdir, { recursive: true });
-  const files: string[] = [];
-  const unchanged: string[] = [];
-  const staged: Array<{ env: string; tmp: string }> = [];
-  try {
-    for (const [env, chart] of Object.entries(charts)) {
-      files.push(...chart.map((f) => path.join(outdir, env, f.name)));
-      if (holdsExactly(path.join(outdir, env), chart)) {
-        unchanged.push(env);
-        continue;
-      }
-      const tmp = path.join(outdir, `.${env}.staging-${process.pid}-${randomBytes(4).toString('hex')}`);
-      staged.push({ env, tmp });
-      for (const f of chart) {
-        fs.mkdirSync(path.dirname(path.join(tmp, f.name)), { recursive: true });
-        fs.writeFileSync(path.join(tmp, f.name), f.text);
-      }
-    }
-  } catch (e) {
-    for (const { tmp } of staged) fs.rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
-  const swapped: Array<{ target: string; old?: string }> = [];
-  try {
-    for (const { env, tmp } of staged) {
-      const target = path.join(outdir, env);
-      const old = fs.existsSync(target) ? `${tmp}.old` : undefined;
-      if (old) fs.renameSync(target, old);
-      try {
-        fs.renameSync(tmp, target);
-      } catch (e) {
-        if (old) fs.renameSync(old, target);
-        throw e;
-      }
-      swapped.push({ target, old });
-    }
-  } catch (e) {
-    for (const { target, old } of swapped.reverse()) {
-      fs.rmSync(target, { recursive: true, force: true });
-      if (old) fs.renameSync(old, target);
-    }
-    for (const { tmp } of staged) fs.rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
-  for (const { old } of swapped) if (old) fs.rmSync(old, { recursive: true, force: true });
+  const { files, unchanged } = writeRenderedEnvironments(outdir, charts);
   return { files, unchanged };
 }

@@ -232,7 +232,10 @@ export function writeRenderedEnvironments(outdir: string, outputs: Record<string
       const tmp = path.join(outdir, `.${env}.staging-${process.pid}-${randomBytes(4).toString('hex')}`);
       fs.mkdirSync(tmp);
       staged.push({ env, tmp });
-      for (const f of rendered) fs.writeFileSync(path.join(tmp, f.name), f.text);
+      for (const f of rendered) {
+        fs.mkdirSync(path.dirname(path.join(tmp, f.name)), { recursive: true }); // nested names: a Helm chart's templates/
+        fs.writeFileSync(path.join(tmp, f.name), f.text);
+      }
     }
   } catch (e) {
     for (const { tmp } of staged) fs.rmSync(tmp, { recursive: true, force: true });
@@ -265,11 +268,17 @@ export function writeRenderedEnvironments(outdir: string, outputs: Record<string
   return { files, written, unchanged };
 }
 
-/** Whether `dir` holds these files and nothing else, byte for byte. */
+/** Whether `dir` holds these files (nested names allowed) and nothing else, byte for byte. */
 export function holdsExactly(dir: string, files: readonly RenderedFile[]): boolean {
-  let names: string[];
+  const names: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(path.join(d, e.name));
+      else names.push(path.relative(dir, path.join(d, e.name)));
+    }
+  };
   try {
-    names = fs.readdirSync(dir);
+    walk(dir);
   } catch {
     return false;
   }
