@@ -100,6 +100,13 @@ function reroot(script: string, mounts: string[], root: string): { script: strin
   return { script: out, moved };
 }
 
+/** The credentials Job (the in-cluster server also has an initial backup Job). */
+function credentialsJob(): Manifest {
+  const jobs = inCluster.filter((o: Manifest) => o.kind === 'Job' && o.metadata.name.startsWith('postgres-credentials-init-'));
+  if (jobs.length !== 1) throw new Error(`expected one credentials Job, found ${jobs.length}`);
+  return jobs[0];
+}
+
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'erp-it-postgres-'));
   fs.chmodSync(work, 0o755);
@@ -137,7 +144,7 @@ const generatedPasswords = new Set<string>();
  * <program>`, the container's env) against a fake Kubernetes API.
  */
 async function runCredentialsJob(api: FakeKubeApi, label: string): Promise<{ r: RunResult; leftovers: string[] }> {
-  const job = one(inCluster, 'Job');
+  const job = credentialsJob();
   const c = container(job, 'create-secrets');
   const env = containerEnv(c, {}, { 'metadata.namespace': NAMESPACE });
   // /tmp is an emptyDir in the pod (HOME points there): a fresh dir per run.
@@ -157,7 +164,7 @@ describe('5. credentials bootstrap (the credentials Job)', () => {
   const secret = (name: string) => kubeApi.secretData(NAMESPACE, name)!;
 
   test('first run creates the Secrets with generated passwords; the second run leaves them unchanged', async () => {
-    const job = one(inCluster, 'Job');
+    const job = credentialsJob();
     expect(podSpec(job).containers.map((c: Manifest) => c.name)).toEqual(['create-secrets']);
     const c = container(job, 'create-secrets');
     expect(c.command.slice(0, 2)).toEqual(['python3', '-c']);
