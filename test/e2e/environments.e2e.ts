@@ -307,7 +307,7 @@ describe.each(Object.values(ENVS).map((c) => [c.name, c] as const))('%s', (_name
     const before = versions();
     await kubectlAsync(['apply', '--server-side', '-f', dir]);
     expect(versions()).toEqual(before);
-    say(ns, 'second apply: every object unchanged; kubectl diff: clean; server-side apply twice: no conflict, no change');
+    say(ns, 'second apply: no object changed on the server (kubectl prints "configured" only for PDBs); kubectl diff: clean; server-side apply twice: no conflict, no change');
   });
 
   test('upgrade to v2 (image, env var, resources): no unavailability, a new migration Job, never two beats; renamed ids apply cleanly', async () => {
