@@ -12,7 +12,6 @@
  * built first (global-setup.ts, test/e2e/images/build.sh); otherwise they must already be
  * pullable by the cluster (see README, Testing).
  */
-import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -25,12 +24,12 @@ import {
   e2eEnvironments, EXTERNAL_NS, externalServers, FASTAPI_HOST, FASTAPI_NS, fastApiApp, v2,
 } from './apps';
 import {
-  diagnose, getObj, jobLogs, kubectl, kubectlAsync, list, Obj, restarts, say, secondsToReady, useBundledTools, waitFor, writeTemp,
+  createNamespace, createSecret, diagnose, getObj, jobLogs, kubectl, kubectlAsync, list, Obj, restarts, say, secondsToReady, secretValue,
+  useBundledTools, waitFor, writeTemp,
 } from './kube';
 
 jest.setTimeout(40 * 60 * 1000);
 
-const E2E_LABEL = 'erp-k8s.io/e2e';
 const ENVS = e2eEnvironments();
 const WAIT_MS = 10 * 60 * 1000;
 let work: string;
@@ -40,35 +39,6 @@ const started = Date.now();
 const report: Array<{ ns: string; kind: string; name: string; result: string; restarts: number; seconds?: number }> = [];
 
 
-/** Deletes a namespace left by an earlier run; refuses one this suite did not create. */
-async function freshNamespace(ns: string): Promise<void> {
-  const existing = getObj('', 'namespace', ns);
-  if (!existing) return;
-  if (existing.metadata.labels?.[E2E_LABEL] !== 'true') {
-    throw new Error(`namespace ${ns} exists and was not created by this suite (no label ${E2E_LABEL}=true): ` +
-      'the e2e suite deletes its namespaces; run it on a test cluster, or delete the namespace yourself');
-  }
-  say(ns, 'deleting the namespace left by an earlier run');
-  // Its pods would take their full grace period (the Celery worker: task time limit + 30 s). This is a test
-  // namespace: remove the controllers first (else they re-create the pods), then the pods at once.
-  await kubectlAsync(['delete', 'deployments,statefulsets,replicasets,jobs,cronjobs', '--all', '-n', ns, '--cascade=orphan', '--wait=false']);
-  await kubectlAsync(['delete', 'pods', '--all', '-n', ns, '--grace-period=0', '--force', '--wait=false']);
-  await kubectlAsync(['delete', 'namespace', ns, '--wait=true', '--timeout=10m']);
-}
-
-async function createNamespace(ns: string, manifest?: string): Promise<void> {
-  await freshNamespace(ns);
-  if (manifest) await kubectlAsync(['apply', '-f', manifest]);
-  else await kubectlAsync(['create', 'namespace', ns]);
-  await kubectlAsync(['label', 'namespace', ns, `${E2E_LABEL}=true`, '--overwrite']);
-}
-
-/** `kubectl create secret generic` as the README tells users to. */
-async function createSecret(ns: string, name: string, literals: Record<string, string>): Promise<void> {
-  await kubectlAsync(['create', 'secret', 'generic', name, '-n', ns, ...Object.entries(literals).map(([k, v]) => `--from-literal=${k}=${v}`)]);
-}
-
-const secretValue = () => randomBytes(24).toString('hex');
 
 /** Waits until every Deployment is Available, every StatefulSet ready and every Job Complete. */
 async function waitForWorkloads(ns: string): Promise<void> {

@@ -14,7 +14,6 @@
  * erp-k8s.io/e2e=true, deleted and re-created), its own "external"
  * PostgreSQL and Redis for prod.
  */
-import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -23,12 +22,13 @@ import { renderApp } from '../../src/app-synth';
 import { EnvironmentConfig } from '../../src/environments';
 import { synthesizeHelmCharts } from '../../src/main';
 import { e2eEnvironments, EXTERNAL_NS, externalServers, v2 } from './apps';
-import { diagnose, getObj, helm, jobLogs, kubectl, kubectlAsync, list, Obj, restarts, say, useBundledTools, waitFor } from './kube';
+import {
+  createNamespace, createSecret, diagnose, E2E_LABEL, getObj, helm, jobLogs, kubectl, kubectlAsync, list, Obj, restarts, say, secretValue, useBundledTools, waitFor,
+} from './kube';
 
 jest.setTimeout(20 * 60 * 1000);
 
 const ROOT = path.resolve(__dirname, '../..');
-const E2E_LABEL = 'erp-k8s.io/e2e';
 const EXTERNAL = 'erp-e2e-helm-external';
 const RELEASE = 'erp';
 const WAIT_MS = 10 * 60 * 1000;
@@ -49,22 +49,7 @@ let work: string;
 const report: string[] = [];
 
 const seconds = (from: string | number, to: string | number) => Math.round(((typeof to === 'string' ? Date.parse(to) : to) - (typeof from === 'string' ? Date.parse(from) : from)) / 1000);
-const secretValue = () => randomBytes(24).toString('hex');
 
-async function freshNamespace(ns: string): Promise<void> {
-  const existing = getObj('', 'namespace', ns);
-  if (existing) {
-    if (existing.metadata.labels?.[E2E_LABEL] !== 'true') throw new Error(`namespace ${ns} exists and was not created by the e2e suite (no label ${E2E_LABEL}=true)`);
-    say(ns, 'deleting the namespace left by an earlier run');
-    await kubectlAsync(['delete', 'deployments,statefulsets,replicasets,jobs,cronjobs', '--all', '-n', ns, '--cascade=orphan', '--wait=false']);
-    await kubectlAsync(['delete', 'pods', '--all', '-n', ns, '--grace-period=0', '--force', '--wait=false']);
-    await kubectlAsync(['delete', 'namespace', ns, '--wait=true', '--timeout=10m']);
-  }
-}
-
-async function createSecret(ns: string, name: string, literals: Record<string, string>): Promise<void> {
-  await kubectlAsync(['create', 'secret', 'generic', name, '-n', ns, ...Object.entries(literals).map(([k, v]) => `--from-literal=${k}=${v}`)]);
-}
 
 const conditionTrue = (o: Obj | undefined, type: string) => (o?.status?.conditions ?? []).some((c: Obj) => c.type === type && c.status === 'True');
 
@@ -100,9 +85,7 @@ function hookTrace(out: string): string[] {
 let externalReady: Promise<void>;
 
 async function deployExternal(): Promise<void> {
-  await freshNamespace(EXTERNAL);
-  await kubectlAsync(['create', 'namespace', EXTERNAL]);
-  await kubectlAsync(['label', 'namespace', EXTERNAL, `${E2E_LABEL}=true`]);
+  await createNamespace(EXTERNAL);
   // prod's "external" servers (the same as environments.e2e.ts), in this suite's own namespace
   const text = JSON.stringify(externalServers()).split(`"${EXTERNAL_NS}"`).join(`"${EXTERNAL}"`).split(`.${EXTERNAL_NS}.`).join(`.${EXTERNAL}.`);
   const file = path.join(work, 'external.yaml');
@@ -118,12 +101,10 @@ async function deployExternal(): Promise<void> {
 /** The namespace (its 00-namespace file: Pod Security labels and deny-all) and the Secrets a user creates before `helm install`. */
 async function prepareNamespace(c: EnvironmentConfig): Promise<void> {
   const ns = c.namespace;
-  await freshNamespace(ns);
   const plain = renderApp({ environments: { [c.name]: c }, secretsDir: work, env: {}, warn: () => undefined }).outputs[c.name];
   const file = path.join(work, `${c.name}-00-namespace.yaml`);
   fs.writeFileSync(file, plain.find((f) => f.name.startsWith('00-'))!.text);
-  await kubectlAsync(['apply', '-f', file]);
-  await kubectlAsync(['label', 'namespace', ns, `${E2E_LABEL}=true`, '--overwrite']);
+  await createNamespace(ns, file);
   await createSecret(ns, 'erp-api-env', { SECRET_KEY: secretValue(), ALLOWED_HOSTS: c.api.host });
   await createSecret(ns, 'erp-admin', { password: secretValue() });
   await createSecret(ns, 'api-gateway-env', { SECRET_KEY: secretValue() });

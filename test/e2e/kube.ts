@@ -4,6 +4,7 @@
  * polling helpers, and a report printed as it goes. Nothing is mocked.
  */
 import { execFile, execFileSync } from 'child_process';
+import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -162,3 +163,37 @@ export function helm(args: string[]): Promise<string> {
     });
   });
 }
+
+/** The label on every namespace the e2e suite creates; it deletes only those. */
+export const E2E_LABEL = 'erp-k8s.io/e2e';
+
+/** Deletes a namespace left by an earlier run; refuses one this suite did not create. */
+export async function freshNamespace(ns: string): Promise<void> {
+  const existing = getObj('', 'namespace', ns);
+  if (!existing) return;
+  if (existing.metadata.labels?.[E2E_LABEL] !== 'true') {
+    throw new Error(`namespace ${ns} exists and was not created by this suite (no label ${E2E_LABEL}=true): ` +
+      'the e2e suite deletes its namespaces; run it on a test cluster, or delete the namespace yourself');
+  }
+  say(ns, 'deleting the namespace left by an earlier run');
+  // Its pods would take their full grace period (the Celery worker: task time limit + 30 s). This is a test
+  // namespace: remove the controllers first (else they re-create the pods), then the pods at once.
+  await kubectlAsync(['delete', 'deployments,statefulsets,replicasets,jobs,cronjobs', '--all', '-n', ns, '--cascade=orphan', '--wait=false']);
+  await kubectlAsync(['delete', 'pods', '--all', '-n', ns, '--grace-period=0', '--force', '--wait=false']);
+  await kubectlAsync(['delete', 'namespace', ns, '--wait=true', '--timeout=10m']);
+}
+
+export async function createNamespace(ns: string, manifest?: string): Promise<void> {
+  await freshNamespace(ns);
+  if (manifest) await kubectlAsync(['apply', '-f', manifest]);
+  else await kubectlAsync(['create', 'namespace', ns]);
+  await kubectlAsync(['label', 'namespace', ns, `${E2E_LABEL}=true`, '--overwrite']);
+}
+
+/** `kubectl create secret generic` as the README tells users to. */
+export async function createSecret(ns: string, name: string, literals: Record<string, string>): Promise<void> {
+  await kubectlAsync(['create', 'secret', 'generic', name, '-n', ns, ...Object.entries(literals).map(([k, v]) => `--from-literal=${k}=${v}`)]);
+}
+
+/** A random secret value for the Secrets a user would create. */
+export const secretValue = (): string => randomBytes(24).toString('hex');
