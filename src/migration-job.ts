@@ -2,8 +2,11 @@ import { ApiObject, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { AppEnv } from './app-env';
-import { ArgoCdHook, MigrationDelivery, Migrations } from './migrations';
-import { addContainer, addPodLabels, disableServiceLinks, mountWritableDirectories, renderedName, stableIdentity, TEMPLATE_HASH_LENGTH, templateHashedName } from './pod-helpers';
+import { MigrationDelivery, Migrations } from './migrations';
+import {
+  addContainer, addPodLabels, disableServiceLinks, mountWritableDirectories, renderedName, SELECTOR_LABELS, stableIdentity, TEMPLATE_HASH_LENGTH,
+  templateHashedName,
+} from './pod-helpers';
 import { ComputeResources } from './resources';
 import { restrictedPod } from './security';
 import { checkDnsLabel, checkInt, fail } from './validate';
@@ -179,8 +182,8 @@ export class MigrationJob extends Construct {
   public allowEgress(egress: kplus.k8s.NetworkPolicyEgressRule[]): kplus.k8s.KubeNetworkPolicy {
     if (this.egress) fail(this, 'allowEgress', 'a second call', 'is not allowed: pass every rule in one call');
     const labels = this.labels;
-    const selector = Object.fromEntries(SELECTOR_KEYS.filter((k) => labels[k] !== undefined).map((k) => [k, labels[k]]));
-    if (Object.keys(selector).length === 0) fail(this, 'labels', labels, `must hold ${SELECTOR_KEYS.join(', ')} to select the Job's pods`);
+    const selector = Object.fromEntries(SELECTOR_LABELS.filter((k) => labels[k] !== undefined).map((k) => [k, labels[k]]));
+    if (Object.keys(selector).length === 0) fail(this, 'labels', labels, `must hold ${SELECTOR_LABELS.join(', ')} to select the Job's pods`);
     this.egress = new kplus.k8s.KubeNetworkPolicy(this, 'EgressPolicy', {
       metadata: { name: `${this.prefix}-egress`, labels, annotations: precedingHookAnnotations(this.delivery) },
       spec: { podSelector: { matchLabels: selector }, policyTypes: ['Egress'], egress },
@@ -193,9 +196,6 @@ export class MigrationJob extends Construct {
     return this.egress;
   }
 }
-
-/** Labels that select a migration Job's pods (and no other workload's). */
-const SELECTOR_KEYS = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component'];
 
 /**
  * Hook annotations for an object the Job needs while it runs: the same Helm
@@ -214,7 +214,7 @@ export function precedingHookAnnotations(delivery: MigrationDelivery): Record<st
     a['helm.sh/hook-delete-policy'] = 'before-hook-creation';
   }
   if (job['argocd.argoproj.io/hook'] !== undefined) {
-    a['argocd.argoproj.io/hook'] = job['argocd.argoproj.io/hook'] ?? ArgoCdHook.PRE_SYNC;
+    a['argocd.argoproj.io/hook'] = job['argocd.argoproj.io/hook'];
     a['argocd.argoproj.io/hook-delete-policy'] = 'BeforeHookCreation';
     a['argocd.argoproj.io/sync-wave'] = String(Number(job['argocd.argoproj.io/sync-wave'] ?? '0') - 1);
   }
