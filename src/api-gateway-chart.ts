@@ -8,8 +8,8 @@ import {
 } from './api-gateway-values';
 import { AppEnv } from './app-env';
 import { CostMgmtPostgres } from './cost-mgmt-postgres';
-import { DATABASE_ENV_NAMES, IDatabase } from './database';
-import { addDatabaseInitContainers, MigrationJob } from './migration-job';
+import { DATABASE_ENV_NAMES, databaseTlsEnv, IDatabase } from './database';
+import { addDatabaseInitContainers, MigrationJob, releaseEnv } from './migration-job';
 import { ArgoCdHook, HelmHook, MigrationDelivery, Migrations } from './migrations';
 import { addContainer, addPodLabels, addProbeHostHeader, disableServiceLinks, nameFirstPort, stableIdentity, stablePods, standardLabels } from './pod-helpers';
 import { checkProbeBudget, httpProbes } from './probes';
@@ -25,6 +25,12 @@ export { SECRET_POLICY_EXEMPTION } from './api-gateway-secrets';
 export const API_GATEWAY_CHART_NAME = 'api-gateway';
 
 const DEFAULT_ENV = { DEBUG: 'False', DJANGO_SETTINGS_MODULE: 'config.settings.production' };
+
+/**
+ * The gateway's default migration advisory-lock key: not ErpApi's default
+ * (7245501), so each application migrates its own database under its own lock.
+ */
+export const API_GATEWAY_LOCK_KEY = 7245502;
 const PROGRESS_DEADLINE = Duration.minutes(10);
 
 /**
@@ -97,7 +103,8 @@ export class ApiGatewayChart extends Chart {
     const user = checkInt(this, 'user', props.user ?? DEFAULT_USER, 1, 2147483647);
     const appResources = checkResources(this, 'resources', props.resources ?? resources('100m', '256Mi', '500m', '512Mi'));
     const mig = props.migrations ?? {};
-    const migrations = mig.framework ?? Migrations.django();
+    const shareDatabase = props.shareDatabase ?? false;
+    const migrations = mig.framework ?? (shareDatabase ? Migrations.django() : Migrations.django({ lockKey: API_GATEWAY_LOCK_KEY }));
     const migrationResources = checkResources(this, 'migrations.resources', mig.resources ?? appResources);
     const probes = httpProbes(this, props.probes, '/api/health/', probeHost(allowedHosts));
     const { preStopDelay, grace } = checkTermination(this, props.preStopDelay, props.terminationGracePeriod);
@@ -140,9 +147,9 @@ export class ApiGatewayChart extends Chart {
 
     this.secret = gatewayEnvSecret(this, {
       name: this.name, secretValues: props.secretValues, existingSecret: props.existingSecret, production,
-      shadowing: [...Object.keys(env), ...(this.database ? DATABASE_ENV_NAMES : [])], labels,
+      shadowing: [...Object.keys(env), ...(this.database ? [...DATABASE_ENV_NAMES, ...Object.keys(databaseTlsEnv(this.database.connection))] : [])], labels,
     });
-    this.appEnv = new AppEnv(this, 'Env', { secretName: this.secret.name, database: this.database?.connection, env });
+    this.appEnv = new AppEnv(this, 'Env', { secretName: this.secret.name, database: this.database?.connection, env, shareDatabase });
     this.serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
       metadata: { name: this.name, labels },
       automountToken: false,
@@ -173,8 +180,11 @@ export class ApiGatewayChart extends Chart {
     disableServiceLinks(this.deployment);
     // Database not ready: wait-for-db retries instead of crash-looping; then
     // migrate, before the server starts and long before readiness admits traffic.
+    // With a pre-migration dump, the migrate init containers wait for it too (the Job is made below).
+    const preMigrationBackup = (mig.job ?? true) && (mig.preMigrationBackup ?? true) ? this.database?.backup : undefined;
     addDatabaseInitContainers(this.deployment, {
       image: this.image, migrations, env: this.appEnv, resources: migrationResources, user, tmp, migrate: mig.runOnStartup ?? true,
+      releaseEnv: preMigrationBackup ? releaseEnv(preMigrationBackup, () => this.migrationJob!.jobName) : undefined,
     });
     addContainer(this.deployment, {
       name: 'app',
@@ -206,6 +216,7 @@ export class ApiGatewayChart extends Chart {
         delivery: mig.delivery ?? MigrationDelivery.all({ helmHooks: [HelmHook.POST_INSTALL, HelmHook.PRE_UPGRADE], argoCdHook: ArgoCdHook.SYNC, syncWave: 1 }),
         tmp: kplus.Volume.fromEmptyDir(this, 'JobTmp', 'tmp'),
         labels: { ...labels, 'app.kubernetes.io/component': 'migrations' },
+        preMigrationBackup,
       });
     }
 

@@ -66,12 +66,23 @@ export interface ApiGatewayIngress {
 
 /** `migrations` of {@link ApiGatewayChartProps}: the same pieces as ErpApi's. */
 export interface ApiGatewayMigrations {
-  /** Framework. @default Migrations.django() */
+  /**
+   * Framework. The gateway's migration lock is its own: it never waits for
+   * (or holds up) the ERP's migrations in another database.
+   * @default - Migrations.django({ lockKey: API_GATEWAY_LOCK_KEY }) (7245502); with `shareDatabase`, Migrations.django() (ErpApi's 7245501: one schema, one lock)
+   */
   readonly framework?: Migrations;
   /** Migrate in an init container of every pod, before the server starts. @default true */
   readonly runOnStartup?: boolean;
   /** Create the migration Job. @default true */
   readonly job?: boolean;
+  /**
+   * Dump the database right before each release migrates, when `database`
+   * has backups; every migrator of the release waits for the dump (see
+   * `ErpApiProps.preMigrationBackup`).
+   * @default true
+   */
+  readonly preMigrationBackup?: boolean;
   /**
    * How the Job is delivered. Helm runs pre-install hooks before any release
    * object exists, and this chart's ServiceAccount, Secret and (in dev)
@@ -181,8 +192,22 @@ export interface ApiGatewayChartProps extends ChartProps {
   readonly secretValues?: Record<string, string>;
   /** Secret (created by you) loaded with envFrom when `secretValues` is absent. @default '<name>-env' */
   readonly existingSecret?: string;
-  /** Database to connect to (adds DB_* variables). @default - the in-chart PostgreSQL when enabled, else the connection comes from the Secret */
+  /**
+   * Database to connect to (adds DB_* variables, and the TLS variables and
+   * CA mount its connection asks for). The gateway's own, e.g.
+   * `postgres.databaseFor('api_gateway')`.
+   * @default - the in-chart PostgreSQL when enabled, else the connection comes from the Secret
+   */
   readonly database?: IDatabase;
+  /**
+   * Share `database` with another application of the App (e.g. ErpApi's
+   * `koku`). Without it, that is a synth-time error: the two Django projects
+   * would share django_migrations, auth and sessions tables and the owner
+   * role. With it, the default migration lock is ErpApi's, so the two
+   * never migrate the one schema at once.
+   * @default false
+   */
+  readonly shareDatabase?: boolean;
   /** @default - see ApiGatewayMigrations */
   readonly migrations?: ApiGatewayMigrations;
   /** Probes. @default - readiness 30s/10s, liveness 60s/20s on /api/health/, startup budget 5 min */

@@ -208,11 +208,7 @@ export class CeleryPair extends Construct {
       return { d, tmp };
     };
     // The app's environment plus the heartbeat file the wrapper and the probes share.
-    const env = api.appEnv.containerProps();
-    const containerEnv = {
-      envFrom: env.envFrom,
-      envVariables: { ...env.envVariables, [HEARTBEAT_ENV]: kplus.EnvValue.fromValue(DEFAULT_HEARTBEAT_FILE) },
-    };
+    const containerEnv = api.appEnv.containerProps({ [HEARTBEAT_ENV]: kplus.EnvValue.fromValue(DEFAULT_HEARTBEAT_FILE) });
 
     const worker = make('Resource', 'celery-worker', workerReplicas,
       kplus.DeploymentStrategy.rollingUpdate({ maxSurge: kplus.PercentOrAbsolute.absolute(1), maxUnavailable: kplus.PercentOrAbsolute.absolute(0) }), {}, workerHeartbeat, grace);

@@ -2,13 +2,15 @@ import { createHash } from 'crypto';
 import { ApiObject, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { checkHost, DatabaseConnection, IDatabase } from './database';
+import {
+  checkDatabaseTls, checkHost, checkServerVersion, DatabaseConnection, IDatabase, PostgresSslMode,
+} from './database';
 import { clientsOnlyPolicy } from './network-policies';
 import { PostgresBackup, PostgresBackupOptions } from './postgres-backup';
 import { PostgresCredentials } from './postgres-credentials';
 import {
-  checkExtensionName, checkObjectName, postgresConfig, PostgresDatabaseSpec, postgresInitSql,
-  postgresPreStartScript, postgresStartScript, PRELOAD_EXTENSIONS,
+  checkExtensionName, checkObjectName, postgresConfig, PostgresDatabaseSpec, postgresImageMajorVersion, postgresInitSql,
+  postgresPreStartScript, postgresStartScript, PostgresTlsFiles, PRELOAD_EXTENSIONS,
 } from './postgres-sql';
 import { addContainer, claimTemplate, disableServiceLinks, stableHeadlessService, stableIdentity, stablePods, standardLabels } from './pod-helpers';
 import { checkResources, ComputeResources, parseBytes, resources } from './resources';
@@ -71,6 +73,45 @@ export interface CostMgmtPostgresProps {
   readonly clientLabels?: Record<string, string>;
   /** NetworkPolicies: clients only to 5432; egress for the Jobs. @default true */
   readonly networkPolicy?: boolean;
+  /**
+   * The server's PostgreSQL major version (e.g. 15). Backup and restore
+   * clients (pg_dump, pg_restore) must be of this major version or newer, so
+   * an external server's is required; an in-cluster one's is read from
+   * `image` and, when given too, must agree with it.
+   * @default - in-cluster: the major version in `image` (13 for the default image); external: none, required
+   */
+  readonly version?: number;
+  /**
+   * libpq `sslmode` of every client: the app, its init containers and
+   * migration Job, Celery, the operations Jobs, backups and restore
+   * (PGSSLMODE and DB_SSLMODE). In-cluster, `require` and the `verify-*`
+   * modes need `tls`.
+   * @default - external: PostgresSslMode.REQUIRE; in-cluster: PostgresSslMode.REQUIRE with `tls`, unset (libpq's `prefer`) without
+   */
+  readonly sslMode?: PostgresSslMode;
+  /**
+   * Secret with the key `ca.crt`, the CA that signed the server's
+   * certificate: mounted read-only (that key only) in every client and set
+   * as PGSSLROOTCERT. Required for `verify-ca` and `verify-full`. A
+   * cert-manager Secret holds `ca.crt` too: the in-cluster server's `tls`
+   * Secret can be named here (clients get its `ca.crt`, never its key).
+   * @default - none
+   */
+  readonly caSecretName?: string;
+  /**
+   * TLS of the in-cluster server (`ssl = on`): a kubernetes.io/tls Secret
+   * (`tls.crt`, `tls.key`), e.g. issued by cert-manager. For `verify-full`,
+   * its certificate must name the host clients use (`postgres`). A renewed
+   * certificate is read at the server's next start.
+   * @default - no TLS
+   */
+  readonly tls?: PostgresServerTls;
+}
+
+/** {@link CostMgmtPostgresProps.tls}. */
+export interface PostgresServerTls {
+  /** A kubernetes.io/tls Secret (keys `tls.crt` and `tls.key`) in the server's namespace. */
+  readonly secretName: string;
 }
 
 const NAME = 'postgres';
@@ -79,10 +120,12 @@ const USER = 26; // the sclorg image's postgres UID/GID
 const DATA_DIR = '/var/lib/postgresql/data';
 const APP_SRC = '/opt/app-root/src';
 const ROLE_SECRETS_DIR = '/etc/postgresql-roles';
+const TLS_DIR = '/etc/postgresql-tls';
+const TLS_FILES: PostgresTlsFiles = { certFile: `${TLS_DIR}/tls.crt`, keyFile: `${TLS_DIR}/tls.key` };
 /** The default server image (seed 001), pinned to the c9s stream tag. */
 export const DEFAULT_POSTGRES_IMAGE = 'quay.io/sclorg/postgresql-13-c9s:c9s';
 const SERVER_ONLY = ['image', 'storageSize', 'storageClassName', 'resources', 'extensions', 'roles', 'databases',
-  'sharedPreloadLibraries', 'startupTimeout', 'credentialsImage', 'credentialsResources'] as const;
+  'sharedPreloadLibraries', 'startupTimeout', 'credentialsImage', 'credentialsResources', 'tls'] as const;
 
 /**
  * PostgreSQL apart from the application (seed 001): StatefulSet `postgres`,
@@ -114,6 +157,8 @@ export class CostMgmtPostgres extends Construct implements IDatabase {
   public readonly networkPolicy?: kplus.k8s.KubeNetworkPolicy;
   /** The initialization SQL the server runs at every start. */
   public readonly initSql?: string;
+  private readonly databases: readonly PostgresDatabaseSpec[] = [];
+  private readonly username?: string;
 
   constructor(scope: Construct, id: string, props: CostMgmtPostgresProps = {}) {
     super(scope, id);
@@ -130,12 +175,13 @@ export class CostMgmtPostgres extends Construct implements IDatabase {
         if (props[f] !== undefined) fail(this, f, props[f], "only applies to the in-cluster server; remove it or set 'enabled' to true");
       }
       if (props.host === undefined) fail(this, 'host', undefined, "is required when 'enabled' is false (the external server's host name, e.g. 'db.example.com')");
-      this.connection = { host: checkHost(this, 'host', props.host), port, databaseName, secretName: this.secretName, clientLabels };
+      const host = checkHost(this, 'host', props.host);
+      this.connection = { host, port, databaseName, secretName: this.secretName, clientLabels, ...resolveTlsAndVersion(this, props, undefined) };
     } else {
       if (props.host !== undefined) fail(this, 'host', props.host, `only applies with 'enabled: false'; the in-cluster server is reached as '${NAME}'`);
-      this.connection = { host: NAME, port, databaseName, secretName: this.secretName, clientLabels };
-
       const image = checkImage(this, 'image', props.image ?? DEFAULT_POSTGRES_IMAGE);
+      this.connection = { host: NAME, port, databaseName, secretName: this.secretName, clientLabels, ...resolveTlsAndVersion(this, props, image) };
+
       const storageSize = props.storageSize ?? '20Gi';
       parseBytes(this, 'storageSize', storageSize);
       const storageClassName = props.storageClassName === undefined ? undefined : checkDnsSubdomain(this, 'storageClassName', props.storageClassName);
@@ -155,6 +201,8 @@ export class CostMgmtPostgres extends Construct implements IDatabase {
         }
       });
       checkUnique(this, 'databases', databases.map((d) => d.name));
+      this.databases = databases;
+      this.username = username;
       const preload = (props.sharedPreloadLibraries ?? extensions.filter((e) => PRELOAD_EXTENSIONS.includes(e)))
         .map((l, i) => checkSqlIdentifier(this, `sharedPreloadLibraries[${i}]`, l));
       const startupTimeout = props.startupTimeout ?? Duration.minutes(10);
@@ -178,7 +226,7 @@ export class CostMgmtPostgres extends Construct implements IDatabase {
       // 2. Hooks the sclorg image runs: config, PGDATA, init SQL at every start.
       this.initSql = postgresInitSql({ databaseName, extensions, roles, databases });
       const files: Record<string, [string, string]> = {
-        'erp-k8s.conf': ['postgresql-cfg/erp-k8s.conf', postgresConfig(preload)],
+        'erp-k8s.conf': ['postgresql-cfg/erp-k8s.conf', postgresConfig(preload, props.tls ? TLS_FILES : undefined)],
         'pgdata.sh': ['postgresql-pre-start/erp-k8s-pgdata.sh', postgresPreStartScript(`${DATA_DIR}/pgdata`)],
         'init.sh': ['postgresql-start/erp-k8s-init.sh',
           postgresStartScript({ sqlFile: `${APP_SRC}/erp-k8s/init.sql`, roles, passwordDir: ROLE_SECRETS_DIR })],
@@ -246,6 +294,13 @@ export class CostMgmtPostgres extends Construct implements IDatabase {
           name: `role-${role.replace(/_/g, '-')}`, defaultMode: 0o440, items: { password: { path: 'password' } },
         }), { readOnly: true });
       }
+      if (props.tls) {
+        // root-owned files, group fsGroup (26), mode 0640: what PostgreSQL accepts for a key it does not own
+        const tlsSecret = kplus.Secret.fromSecretName(this, 'TlsSecret', props.tls.secretName);
+        server.mount(TLS_DIR, kplus.Volume.fromSecret(this, 'TlsVolume', tlsSecret, {
+          name: 'tls', defaultMode: 0o640, items: { 'tls.crt': { path: 'tls.crt' }, 'tls.key': { path: 'tls.key' } },
+        }), { readOnly: true });
+      }
       const obj = ApiObject.of(sts);
       obj.addJsonPatch(JsonPatch.add('/spec/template/spec/containers/0/volumeMounts/-', { name: 'postgresql-data', mountPath: DATA_DIR }));
       obj.addJsonPatch(JsonPatch.add('/spec/volumeClaimTemplates', [claimTemplate('postgresql-data', labels, storageSize, storageClassName)]));
@@ -272,7 +327,12 @@ export class CostMgmtPostgres extends Construct implements IDatabase {
         ...(props.backup ?? {}),
         name: NAME,
         connection: this.connection,
-        defaultImage: props.image ?? DEFAULT_POSTGRES_IMAGE,
+        // every database the server creates, each dumped as its owner
+        serverDatabases: enabled ? (props.databases ?? [{ name: 'hive', owner: 'hive' }]).map((d) => ({
+          name: d.name, secretName: this.roleSecretNames[d.owner] ?? this.secretName,
+        })) : [],
+        // the client follows the server: its own image in the cluster, its declared version outside
+        defaultImage: enabled ? props.image ?? DEFAULT_POSTGRES_IMAGE : undefined,
         labels: standardLabels(NAME, 'backup', 'erp'),
         user: USER,
         networkPolicy,
@@ -283,4 +343,59 @@ export class CostMgmtPostgres extends Construct implements IDatabase {
       }
     }
   }
+
+  /**
+   * One of the `databases` this server creates, as its own application's
+   * database: the same server, TLS, version and client labels, the database
+   * `name`, and the credentials of its owner (Secret
+   * `postgres-<owner>-credentials`, or this server's Secret when the owner
+   * is the application user). Backups are this server's.
+   */
+  public databaseFor(name: string): IDatabase {
+    const spec = this.databases.find((d) => d.name === name);
+    if (!spec) {
+      const known = this.databases.map((d) => d.name);
+      fail(this, 'databaseFor', name, `must be one of the server's 'databases' (${known.join(', ') || 'none'}); add { name: '${name}', owner: '<role>' } to 'databases' (and the owner to 'roles')` +
+        (this.statefulSet ? '' : ", on an in-cluster server: an external server's databases are described with ExternalDatabase.of()"));
+    }
+    const secretName = spec.owner === this.username ? this.secretName : this.roleSecretNames[spec.owner];
+    return { connection: { ...this.connection, databaseName: spec.name, secretName }, backup: this.backup };
+  }
+}
+
+/**
+ * The connection's TLS and server version (see the props' docs). `image` is
+ * the in-cluster server's image; `undefined` for an external server.
+ */
+function resolveTlsAndVersion(scope: Construct, props: CostMgmtPostgresProps, image: string | undefined): Pick<DatabaseConnection, 'sslMode' | 'caSecretName' | 'serverVersion'> {
+  const external = image === undefined;
+  if (props.tls !== undefined) checkDnsSubdomain(scope, 'tls.secretName', props.tls?.secretName);
+  const sslMode = props.sslMode ?? (external || props.tls ? PostgresSslMode.REQUIRE : undefined);
+  checkDatabaseTls(scope, sslMode, props.caSecretName);
+  if (!external && !props.tls && sslMode !== undefined && sslMode !== PostgresSslMode.DISABLE && sslMode !== PostgresSslMode.PREFER) {
+    fail(scope, 'sslMode', sslMode, "needs 'tls' on the in-cluster server (it serves TLS only with a certificate): add tls: { secretName: '<kubernetes.io/tls Secret>' }, or use 'prefer' or 'disable'");
+  }
+  let version: number;
+  if (external) {
+    if (props.version === undefined) {
+      fail(scope, 'version', undefined, "is required when 'enabled' is false: the backup client (pg_dump) must be of the external server's major version or newer; give it, e.g. version: 15 (psql: SHOW server_version)");
+    }
+    version = checkServerVersion(scope, 'version', props.version);
+  } else {
+    const fromImage = postgresImageMajorVersion(image);
+    if (props.version !== undefined) {
+      checkServerVersion(scope, 'version', props.version);
+      if (fromImage !== undefined && fromImage !== props.version) {
+        fail(scope, 'version', props.version, `must match the major version of 'image' (${image}: ${fromImage}); drop 'version' or change the image`);
+      }
+    } else if (fromImage === undefined) {
+      fail(scope, 'version', undefined, `is required: the major version cannot be read from 'image' (${image}); give it, e.g. version: 15`);
+    }
+    version = props.version ?? fromImage!;
+  }
+  return {
+    ...(sslMode !== undefined ? { sslMode } : {}),
+    ...(props.caSecretName !== undefined ? { caSecretName: props.caSecretName } : {}),
+    serverVersion: version,
+  };
 }

@@ -127,6 +127,14 @@ export interface ErpApiProps {
   readonly runMigrationsOnStartup?: boolean;
   /** Create the migration Job (seed `migrations.enabled`). @default true */
   readonly migrationJob?: boolean;
+  /**
+   * Dump the database right before each release migrates, when the
+   * `database` has backups (`CostMgmtPostgres` with `backup`): the migration
+   * Job and the migrate init containers wait for the dump (seed 004: "a
+   * database backup before every deployment").
+   * @default true
+   */
+  readonly preMigrationBackup?: boolean;
   /** How the migration Job is delivered. @default MigrationDelivery.all() */
   readonly migrationDelivery?: MigrationDelivery;
   /** Release id (commit hash) in the migration Job name. @default - hash of image and commands */

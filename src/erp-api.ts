@@ -5,7 +5,7 @@ import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com'
 import { VerticalPodAutoscaler } from '../imports/vpa-autoscaling.k8s.io';
 import { ErpApiIngress, ErpApiNetworkPolicy, ErpApiProps, VpaMode } from './erp-api-props';
 import { AppEnv } from './app-env';
-import { addDatabaseInitContainers, MigrationJob } from './migration-job';
+import { addDatabaseInitContainers, MigrationJob, releaseEnv } from './migration-job';
 import { Migrations } from './migrations';
 import { addContainer, addPodLabels, addProbeHostHeader, disableServiceLinks, mountWritableDirectories, nameFirstPort, stableIdentity, stablePods, standardLabels } from './pod-helpers';
 import { checkResources, parseBytes, quantity, resources } from './resources';
@@ -112,9 +112,12 @@ export class ErpApi extends Construct {
     stableIdentity(this.deployment, labels);
     addPodLabels(this.deployment, this.appEnv.podLabels);
     disableServiceLinks(this.deployment);
+    // With a pre-migration dump, the migrate init containers wait for it too (the Job is made below).
+    const preMigrationBackup = (props.migrationJob ?? true) && (props.preMigrationBackup ?? true) ? props.database?.backup : undefined;
     addDatabaseInitContainers(this.deployment, {
       image: this.image, migrations: this.migrations, env: this.appEnv, resources: migrationResources,
       user: this.user, tmp, migrate: runOnStartup,
+      releaseEnv: preMigrationBackup ? releaseEnv(preMigrationBackup, () => this.migrationJob!.jobName) : undefined,
     });
     const metrics = props.metrics === false ? undefined : {
       port: checkPort(this, 'metrics.port', props.metrics?.port ?? 8001),
@@ -179,6 +182,7 @@ export class ErpApi extends Construct {
         // no ServiceAccount of the release: a pre-install hook runs before it exists
         user: this.user, tmp: kplus.Volume.fromEmptyDir(this, 'JobTmp', 'tmp'),
         labels: { ...labels, 'app.kubernetes.io/component': 'migrations' },
+        preMigrationBackup,
       });
     }
 

@@ -129,18 +129,15 @@ export class ErpOperations extends Construct {
     });
     stableIdentity(job, labels);
     addDatabaseInitContainers(job, { image: api.image, migrations: api.migrations, env: api.appEnv, resources: this.resources, user: api.user, tmp, migrate: false });
-    const env = api.appEnv.containerProps();
     addContainer(job, {
       name: 'bootstrap',
       image: api.image,
       command: api.migrations.bootstrapCommand({ cli }),
-      envFrom: env.envFrom,
-      envVariables: {
-        ...env.envVariables,
+      ...api.appEnv.containerProps({
         [BOOTSTRAP_ENV.username]: kplus.EnvValue.fromValue(username),
         [BOOTSTRAP_ENV.email]: kplus.EnvValue.fromValue(b.adminEmail),
         [BOOTSTRAP_ENV.password]: kplus.EnvValue.fromSecretValue({ secret: kplus.Secret.fromSecretName(this, 'AdminSecret', pw.name), key: pw.key }),
-      },
+      }),
     }, { resources: this.resources, user: api.user, tmp });
     this.finishPod(job, 'Bootstrap');
     return job;

@@ -7,7 +7,7 @@ export { ErpApi } from './erp-api';
 export { CeleryPair } from './celery-pair';
 export { CostMgmtPostgres } from './cost-mgmt-postgres';
 export { Redis } from './redis';
-export { ApiGatewayChart } from './api-gateway-chart';
+export { ApiGatewayChart, API_GATEWAY_LOCK_KEY } from './api-gateway-chart';
 export { ErpOperations } from './erp-operations';
 export { MigrationJob } from './migration-job';
 export { PostgresBackup } from './postgres-backup';
@@ -17,7 +17,7 @@ export { AppEnv } from './app-env';
 // Props and options
 export * from './erp-api-props';
 export type { CeleryPairProps, CeleryWorkerOptions, CeleryBeatOptions } from './celery-pair';
-export type { CostMgmtPostgresProps } from './cost-mgmt-postgres';
+export type { CostMgmtPostgresProps, PostgresServerTls } from './cost-mgmt-postgres';
 export type { RedisProps, RedisPersistence, RedisConnection, IRedis } from './redis';
 export type {
   ApiGatewayChartProps, ApiGatewayImage, ApiGatewayService, ApiGatewayIngress, ApiGatewayIngressHost, ApiGatewayIngressTls,
@@ -35,7 +35,7 @@ export type { ComputeResources, ResourceQuantities } from './resources';
 // Choices and connections
 export { Migrations, MigrationDelivery, HelmHook, ArgoCdHook } from './migrations';
 export type { MigrationsOptions, DjangoMigrationsOptions, AlembicMigrationsOptions, MigrationDeliveryOptions, OperationsCommandOptions } from './migrations';
-export { ExternalDatabase } from './database';
+export { ExternalDatabase, PostgresSslMode, DATABASE_CA_DIR } from './database';
 export type { DatabaseConnection, IDatabase, ExternalDatabaseOptions } from './database';
 export { INGRESS_NGINX, PROMETHEUS, defaultDeny } from './network-policies';
 export type { TrafficSource } from './network-policies';

@@ -1,7 +1,9 @@
-import { ApiObject, Duration } from 'cdk8s';
+import { ApiObject, Duration, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { AppEnv } from './app-env';
+import { IDatabaseBackup } from './database';
+import { dnsEgressRule, tcpPorts } from './network-policies';
 import { MigrationDelivery, Migrations } from './migrations';
 import {
   addContainer, addPodLabels, disableServiceLinks, mountWritableDirectories, renderedName, SELECTOR_LABELS, stableIdentity, TEMPLATE_HASH_LENGTH,
@@ -31,13 +33,16 @@ export interface DatabaseStepsOptions {
  * Adds, in this order, the init containers `wait-for-db` and (when `migrate`)
  * `migrate`. Used by ErpApi pods, the migration Job and ApiGatewayChart.
  */
-export function addDatabaseInitContainers(workload: kplus.AbstractPod, options: DatabaseStepsOptions & { readonly migrate: boolean }): void {
+export function addDatabaseInitContainers(workload: kplus.AbstractPod,
+  options: DatabaseStepsOptions & { readonly migrate: boolean; readonly releaseEnv?: Record<string, kplus.EnvValue> }): void {
   const common = { image: options.image, ...options.env.containerProps() };
   addContainer(workload, { name: 'wait-for-db', command: options.migrations.waitCommand, ...common },
     { resources: options.resources, init: true, user: options.user, tmp: options.tmp });
   if (options.migrate) {
-    addContainer(workload, { name: 'migrate', command: options.migrations.migrateCommand, ...common },
-      { resources: options.resources, init: true, user: options.user, tmp: options.tmp });
+    addContainer(workload, {
+      name: 'migrate', command: options.migrations.migrateCommand, ...common,
+      envVariables: { ...common.envVariables, ...(options.releaseEnv ?? {}) },
+    }, { resources: options.resources, init: true, user: options.user, tmp: options.tmp });
   }
 }
 
@@ -53,6 +58,18 @@ export function addWaitForMigrations(workload: kplus.AbstractPod, options: Datab
     command: options.migrations.waitForMigrationsCommand(options.attempts, options.interval),
     ...options.env.containerProps(),
   }, { resources: options.resources, init: true, user: options.user, tmp: options.tmp });
+}
+
+/**
+ * The variables that make a migrate init container wait for its release's
+ * pre-migration dump: ERP_K8S_RELEASE (the migration Job's name, resolved at
+ * synth) and ERP_K8S_BACKUP_WAIT_SECONDS.
+ */
+export function releaseEnv(backup: IDatabaseBackup, jobName: () => string): Record<string, kplus.EnvValue> {
+  return {
+    ERP_K8S_RELEASE: kplus.EnvValue.fromValue(Lazy.any({ produce: jobName }) as unknown as string),
+    ERP_K8S_BACKUP_WAIT_SECONDS: kplus.EnvValue.fromValue(String(backup.preMigrationWaitSeconds)),
+  };
 }
 
 /** Properties of {@link MigrationJob}. */
@@ -97,6 +114,14 @@ export interface MigrationJobProps extends DatabaseStepsOptions {
    * @default {}
    */
   readonly labels?: Record<string, string>;
+  /**
+   * Dump the database right before migrating: a Job that `backup` provides
+   * (the database's backups, {@link IDatabase.backup}), ordered before this
+   * one as a hook, and waited for by every migrator of the release (see
+   * {@link MigrationJob.preMigrationBackupJob}).
+   * @default - no dump
+   */
+  readonly preMigrationBackup?: IDatabaseBackup;
 }
 
 /**
@@ -112,6 +137,17 @@ export class MigrationJob extends Construct {
   private readonly delivery: MigrationDelivery;
   private readonly labels: Record<string, string>;
   private egress?: kplus.k8s.KubeNetworkPolicy;
+  /**
+   * The pre-migration dump Job, when `preMigrationBackup` is given: a Helm
+   * pre-upgrade hook (nothing to back up at install) and an Argo CD hook of
+   * the Job's phase, both ordered before this Job; a plain Job under
+   * `kubectl apply`. Every migrator of the release (this Job and the app's
+   * migrate init containers, given ERP_K8S_RELEASE) waits, without
+   * holding the advisory lock, until the dump has recorded the release.
+   */
+  public readonly preMigrationBackupJob?: kplus.Job;
+  /** The egress policy of the pre-migration dump's pod (a hook before it). */
+  public readonly preMigrationBackupEgress?: kplus.k8s.KubeNetworkPolicy;
 
   constructor(scope: Construct, id: string, props: MigrationJobProps) {
     super(scope, id);
@@ -145,13 +181,51 @@ export class MigrationJob extends Construct {
     addPodLabels(this.job, props.env.podLabels);
     disableServiceLinks(this.job);
     addDatabaseInitContainers(this.job, { ...props, migrate: false });
+    const envProps = props.env.containerProps();
+    const backup = props.preMigrationBackup;
+    const connection = props.env.database;
+    if (backup && !connection) fail(this, 'preMigrationBackup', 'a backup', "needs the app's 'database' (the dump is of it)");
     addContainer(this.job, {
       name: 'migrate',
       image: props.image,
       command: props.migrations.migrateCommand,
-      ...props.env.containerProps(),
+      ...envProps,
+      envVariables: {
+        ...envProps.envVariables,
+        // the Job's own name (set by the Job controller on its pods): a name derived from the template cannot be in it
+        ...(backup ? {
+          ERP_K8S_RELEASE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_LABEL, { key: 'batch.kubernetes.io/job-name' }),
+          ERP_K8S_BACKUP_WAIT_SECONDS: kplus.EnvValue.fromValue(String(backup.preMigrationWaitSeconds)),
+        } : {}),
+      },
     }, { resources: props.resources, user: props.user, tmp: props.tmp });
     mountWritableDirectories(this, 'Job', this.job, props.migrations.writableDirectories);
+    if (backup && connection) {
+      this.preMigrationBackupJob = backup.addPreMigrationDump(this, 'PreMigrationBackup', {
+        connection,
+        release: Lazy.any({ produce: () => this.jobName }) as unknown as string,
+        name: props.name,
+        annotations: preMigrationBackupAnnotations(delivery, 2),
+        labels: { ...this.labels, 'app.kubernetes.io/component': 'pre-migration-backup' },
+      });
+      ApiObject.of(this.job).addDependency(this.preMigrationBackupJob);
+      // Its egress (DNS, the database), a hook just before it: as a pre-upgrade hook it must not count on
+      // policies of the release being upgraded. The pod is told apart from the scheduled backups by a label.
+      const podLabel = { 'erp-k8s.io/pre-migration-backup': props.name };
+      addPodLabels(this.preMigrationBackupJob, podLabel);
+      this.preMigrationBackupEgress = new kplus.k8s.KubeNetworkPolicy(this, 'PreMigrationBackupEgress', {
+        metadata: { name: `${props.name}-pre-migration-backup-egress`, labels: this.labels, annotations: preMigrationBackupAnnotations(delivery, 3) },
+        spec: {
+          podSelector: { matchLabels: podLabel },
+          policyTypes: ['Egress'],
+          egress: [dnsEgressRule(), { ports: tcpPorts(this, 'database.port', [connection.port]) }],
+        },
+      });
+      if (backup.preMigrationWaitSeconds >= activeDeadline.toSeconds()) {
+        fail(this, 'migrationJob.activeDeadline', `${activeDeadline.toSeconds()}s`,
+          `must exceed the pre-migration backup's deadline (${backup.preMigrationWaitSeconds}s), or the Job dies while waiting for the dump`);
+      }
+    }
   }
 
   /** `<name>-migrate-<release id>`: the given release id, or a hash of the whole pod template. */
@@ -195,6 +269,30 @@ export class MigrationJob extends Construct {
   public get egressPolicy(): kplus.k8s.KubeNetworkPolicy | undefined {
     return this.egress;
   }
+}
+
+/**
+ * Hook annotations of the pre-migration dump (`before` 2) and of its egress
+ * policy (3): Helm `pre-upgrade` only (at install there is nothing to back
+ * up, and the backup volume may not exist yet), `before` weights below the
+ * migration Job (whose own egress policy is one below); the Job's Argo CD
+ * hook, `before` waves below. `{}` for a plain Job.
+ */
+export function preMigrationBackupAnnotations(delivery: MigrationDelivery, before: number): Record<string, string> {
+  const job = delivery.annotations();
+  const a: Record<string, string> = {};
+  const hooks = (job['helm.sh/hook'] ?? '').split(',').filter((h) => h === 'pre-upgrade');
+  if (hooks.length) {
+    a['helm.sh/hook'] = hooks.join(',');
+    a['helm.sh/hook-weight'] = String(Number(job['helm.sh/hook-weight'] ?? '0') - before);
+    a['helm.sh/hook-delete-policy'] = 'before-hook-creation';
+  }
+  if (job['argocd.argoproj.io/hook'] !== undefined) {
+    a['argocd.argoproj.io/hook'] = job['argocd.argoproj.io/hook'];
+    a['argocd.argoproj.io/hook-delete-policy'] = 'BeforeHookCreation';
+    a['argocd.argoproj.io/sync-wave'] = String(Number(job['argocd.argoproj.io/sync-wave'] ?? '0') - before);
+  }
+  return a;
 }
 
 /**

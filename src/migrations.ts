@@ -1,4 +1,5 @@
 import { Duration } from 'cdk8s';
+import { MARKER_COLUMNS, MARKER_TABLE } from './backup-scripts';
 import { fail } from './validate';
 
 /** Options shared by every migration framework. */
@@ -330,11 +331,13 @@ class DjangoMigrations extends Migrations {
       'print("migrate: waiting for advisory lock %d" % LOCK, flush=True)',
       'cur.execute("SELECT pg_advisory_lock(%s)", [LOCK])',
       'try:',
+      ...awaitPreMigrationBackup(this.waitBudget.toSeconds(), 'cur.execute', 'cur.fetchone()'),
       '    try:',
       '        call_command("migrate", fake_initial=True, interactive=False)',
       '    except Exception as exc:',
       '        print("migrate --fake-initial failed (%s); falling back to plain migrate" % exc, file=sys.stderr, flush=True)',
       '        call_command("migrate", interactive=False)',
+      ...recordFirstMigration('cur.execute'),
       'finally:',
       '    connection.cursor().execute("SELECT pg_advisory_unlock(%s)", [LOCK])',
       '    print("migrate: lock released", flush=True)',
@@ -404,7 +407,9 @@ class AlembicMigrations extends Migrations {
       'print("migrate: waiting for advisory lock %d" % LOCK, flush=True)',
       'conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": LOCK})',
       'try:',
+      ...awaitPreMigrationBackup(this.waitBudget.toSeconds(), 'conn.exec_driver_sql', 'RESULT.fetchone()'),
       `    command.upgrade(Config(${JSON.stringify(this.configFile)}), "head")`,
+      ...recordFirstMigration('conn.exec_driver_sql'),
       'finally:',
       '    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK})',
       '    conn.close()',
@@ -412,6 +417,62 @@ class AlembicMigrations extends Migrations {
     ].join('\n');
     return ['python', '-c', script];
   }
+}
+
+/**
+ * Python lines (inside the locked `try:`, indented 4) that wait, when
+ * ERP_K8S_RELEASE is set, until the pre-migration backup of that release is
+ * recorded in `erp_k8s.pre_migration_backups` (see backup-scripts.ts), giving
+ * the lock up while waiting so the backup's own session is never blocked. A
+ * database without the table (before the first release with pre-migration
+ * backups, or just restored) does not wait. Top-level statements only (see
+ * djangoBootstrapScript). `exec` runs SQL with %s parameters; `fetch` reads a
+ * row (RESULT is the value `exec` returned). ERP_K8S_BACKUP_WAIT_SECONDS
+ * bounds the wait (default: the wait-for-database budget).
+ */
+function awaitPreMigrationBackup(budgetSeconds: number, exec: string, fetch: string): string[] {
+  const row = (sql: string, params = '') => [
+    `    RESULT = ${exec}(${JSON.stringify(sql)}${params ? `, ${params}` : ''})`,
+    `    ROW = ${fetch}`,
+  ];
+  return [
+    '    import os as _os, time as _time',
+    '    RELEASE = _os.environ.get("ERP_K8S_RELEASE", "")',
+    `    WAIT = int(_os.environ.get("ERP_K8S_BACKUP_WAIT_SECONDS", "${budgetSeconds}"))`,
+    '    DEADLINE = _time.time() + WAIT',
+    '    while RELEASE:',
+    ...row(`SELECT to_regclass('${MARKER_TABLE}') IS NOT NULL`).map((l) => `    ${l}`),
+    '        if not ROW[0]:',
+    '            print("migrate: no %s table (first release with pre-migration backups, or a restored database): not waiting for a backup" % ' +
+      `${JSON.stringify(MARKER_TABLE)}, flush=True)`,
+    '            break',
+    ...row(`SELECT backup FROM ${MARKER_TABLE} WHERE release = %s`, '(RELEASE,)').map((l) => `    ${l}`),
+    '        if ROW:',
+    '            print("migrate: pre-migration backup of release %s: %s" % (RELEASE, ROW[0]), flush=True)',
+    '            break',
+    '        if _time.time() > DEADLINE:',
+    '            raise SystemExit("migrate: no pre-migration backup of release %s after %ds: its backup Job dumps the database first; ' +
+      'see kubectl get jobs -l app.kubernetes.io/component=pre-migration-backup and its logs" % (RELEASE, WAIT))',
+    '        print("migrate: waiting for the pre-migration backup of release %s" % RELEASE, flush=True)',
+    `        ${exec}("SELECT pg_advisory_unlock(%s)", (LOCK,))`,
+    '        _time.sleep(5)',
+    `        ${exec}("SELECT pg_advisory_lock(%s)", (LOCK,))`,
+  ];
+}
+
+/**
+ * Python lines run after a successful migration: with ERP_K8S_RELEASE set,
+ * creates the record table if needed and records the release (as migrated
+ * without a backup if its backup did not record it), so later releases wait
+ * for theirs and restarts of this one do not.
+ */
+function recordFirstMigration(exec: string): string[] {
+  return [
+    '    if _os.environ.get("ERP_K8S_RELEASE", ""):',
+    `        ${exec}("CREATE SCHEMA IF NOT EXISTS ${MARKER_TABLE.split('.')[0]}")`,
+    `        ${exec}(${JSON.stringify(`CREATE TABLE IF NOT EXISTS ${MARKER_TABLE} (${MARKER_COLUMNS})`)})`,
+    `        ${exec}(${JSON.stringify(`INSERT INTO ${MARKER_TABLE} (release, backup) VALUES (%s, 'none') ON CONFLICT (release) DO NOTHING`)}, (RELEASE,))`,
+  ];
 }
 
 /**

@@ -35,6 +35,9 @@ export function addContainer(workload: kplus.AbstractPod, props: kplus.Container
   const full: kplus.ContainerProps = {
     securityContext: restrictedContainer(options.user, options.readOnlyRootFilesystem ?? true),
     ...props,
+    // cdk8s-plus keeps the array it is given as the container's own list of
+    // mounts: props shared by several containers (AppEnv's) must not share it
+    volumeMounts: props.volumeMounts ? [...props.volumeMounts] : undefined,
     resources: {},
   };
   const c = options.init ? workload.addInitContainer(full) : workload.addContainer(full);

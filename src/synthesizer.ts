@@ -39,7 +39,8 @@ const CONFIG_KINDS = new Set(['ServiceAccount', 'Role', 'RoleBinding', 'ConfigMa
 /** Where an application chart's object goes: configuration, migrations or workloads. */
 export function applicationPhase(o: Manifest): Phase {
   if (CONFIG_KINDS.has(o.kind)) return Phase.CONFIG;
-  if (o.kind === 'Job' && o.metadata?.labels?.['app.kubernetes.io/component'] === 'migrations') return Phase.MIGRATIONS;
+  const component = o.metadata?.labels?.['app.kubernetes.io/component'];
+  if (o.kind === 'Job' && (component === 'migrations' || component === 'pre-migration-backup')) return Phase.MIGRATIONS;
   return Phase.WORKLOADS;
 }
 

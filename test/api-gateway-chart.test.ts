@@ -4,9 +4,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { Chart, Testing, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { ApiGatewayChart } from '../src/api-gateway-chart';
+import { API_GATEWAY_LOCK_KEY, ApiGatewayChart } from '../src/api-gateway-chart';
 import { ApiGatewayChartProps } from '../src/api-gateway-values';
-import { ExternalDatabase } from '../src/database';
+import { DATABASE_CA_DIR, ExternalDatabase, PostgresSslMode } from '../src/database';
 import { MigrationDelivery, Migrations } from '../src/migrations';
 import { defaultDeny } from '../src/network-policies';
 import { checkPolicy } from '../src/policy';
@@ -200,8 +200,9 @@ describe('ApiGatewayChart migrations before traffic', () => {
     expect(wait).toContain('-lt 60');
   });
 
-  test('the Job and the init container run the one Django migrate command', () => {
-    const django = Migrations.django();
+  test('the Job and the init container run the one Django migrate command, under the gateway\'s own lock key', () => {
+    const django = Migrations.django({ lockKey: API_GATEWAY_LOCK_KEY });
+    expect(API_GATEWAY_LOCK_KEY).not.toBe(Migrations.django().lockKey);
     expect(container(dep, 'migrate').command).toEqual(django.migrateCommand);
     expect(container(job, 'migrate').command).toEqual(django.migrateCommand);
     expect(podSpec(job).initContainers.map((c: Manifest) => c.name)).toEqual(['wait-for-db']);
@@ -290,6 +291,24 @@ describe('ApiGatewayChart NetworkPolicy', () => {
   });
 });
 
+describe('ApiGatewayChart database TLS', () => {
+  test('every container that connects (app, wait-for-db, migrate, the Job) gets the TLS mode and the mounted CA', () => {
+    // GIVEN a database checked against a CA
+    const { objs } = synthGateway({
+      database: ExternalDatabase.of({ host: 'db.example.com', databaseName: 'api_gateway', sslMode: PostgresSslMode.VERIFY_FULL, caSecretName: 'db-ca' }),
+    });
+    // THEN
+    const pods = [one(objs, 'Deployment'), one(objs, 'Job')];
+    for (const w of pods) {
+      expect(podSpec(w).volumes).toContainEqual({ name: 'postgres-ca', secret: { secretName: 'db-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }] } });
+      for (const c of containers(w)) {
+        expect(envOf(c)).toMatchObject({ DB_NAME: 'api_gateway', PGSSLMODE: 'verify-full', DB_SSLMODE: 'verify-full', PGSSLROOTCERT: `${DATABASE_CA_DIR}/ca.crt` });
+        expect(c.volumeMounts).toContainEqual({ name: 'postgres-ca', mountPath: DATABASE_CA_DIR, readOnly: true });
+      }
+    }
+  });
+});
+
 describe('ApiGatewayChart secrets', () => {
   const repoValues = Object.values(EXAMPLE_VALUES);
 
@@ -331,6 +350,8 @@ describe('ApiGatewayChart secrets', () => {
     ['values and existingSecret', { existingSecret: 'mine', secretValues: { SECRET_KEY: 'x'.repeat(50) } }, /'existingSecret' \("mine"\) cannot be combined with 'secretValues'/],
     ['a key shadowed by a plain variable', { secretValues: { DEBUG: 'True' } }, /'secretValues.DEBUG' \("<redacted>"\) is also set as a plain variable/],
     ['an empty value', { secretValues: { SECRET_KEY: '' } }, /'secretValues.SECRET_KEY' \("<empty>"\) must not be empty/],
+    ['a key shadowed by the database TLS mode', { database: ExternalDatabase.of({ host: 'db.example.com' }), secretValues: { PGSSLMODE: 'disable' } },
+      /'secretValues.PGSSLMODE' \("<redacted>"\) is also set as a plain variable/],
   ])('fails with %s', (_n, props, message) => {
     expect(() => synthGateway(props)).toThrow(message);
   });

@@ -1,10 +1,10 @@
 import { ApiObject, Chart, Testing } from 'cdk8s';
 import { CostMgmtPostgres, CostMgmtPostgresProps, DEFAULT_POSTGRES_IMAGE } from '../src/cost-mgmt-postgres';
+import { PostgresSslMode } from '../src/database';
 import { defaultDeny } from '../src/network-policies';
 import { checkPolicy } from '../src/policy';
-import { backupScript } from '../src/postgres-backup';
 import { credentialsProgram } from '../src/postgres-credentials';
-import { postgresConfig, postgresInitSql, postgresPreStartScript } from '../src/postgres-sql';
+import { postgresConfig, postgresImageMajorVersion, postgresInitSql, postgresPreStartScript } from '../src/postgres-sql';
 import { validateManifests } from '../src/schema-validator';
 import { all, container, containers, Manifest, one, podSpec, RESTRICTED } from './util';
 
@@ -23,7 +23,8 @@ describe('CostMgmtPostgres (in-cluster)', () => {
   test.each<[string, CostMgmtPostgresProps]>([
     ['in-cluster', {}],
     ['in-cluster, custom', { existingSecret: 'pg', storageClassName: 'ssd', roles: ['a', 'b'], databases: [{ name: 'x', owner: 'a' }] }],
-    ['external', { enabled: false, host: 'db.example.com' }],
+    ['external', { enabled: false, host: 'db.example.com', version: 15 }],
+    ['in-cluster, TLS', { tls: { secretName: 'postgres-tls' }, sslMode: PostgresSslMode.VERIFY_FULL, caSecretName: 'postgres-tls' }],
   ])('%s: valid against the Kubernetes 1.28 schema and the policy gate', (_name, props) => {
     // GIVEN
     const chart = new Chart(Testing.app(), 'test', { namespace: 'erp' });
@@ -54,7 +55,7 @@ describe('CostMgmtPostgres (in-cluster)', () => {
     expect(env(server(objs), 'POSTGRESQL_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'postgres-credentials', key: 'password' });
     expect(db.connection).toEqual({
       host: 'postgres', port: 5432, databaseName: 'koku', secretName: 'postgres-credentials',
-      clientLabels: { 'erp-k8s.io/postgres-client': 'true' },
+      clientLabels: { 'erp-k8s.io/postgres-client': 'true' }, serverVersion: 13,
     });
   });
 
@@ -127,7 +128,8 @@ describe('CostMgmtPostgres (in-cluster)', () => {
     // GIVEN / WHEN
     const { objs } = synthPostgres();
     // THEN
-    expect(workloads(objs).map((w) => w.kind).sort()).toEqual(['CronJob', 'Job', 'Job', 'StatefulSet']); // credentials, initial backup
+    // backup, restore and list templates; credentials and initial backup Jobs
+    expect(workloads(objs).map((w) => w.kind).sort()).toEqual(['CronJob', 'CronJob', 'CronJob', 'Job', 'Job', 'StatefulSet']);
     for (const w of workloads(objs)) {
       const spec = podSpec(w);
       expect(spec.securityContext.runAsNonRoot).toBe(true);
@@ -140,7 +142,7 @@ describe('CostMgmtPostgres (in-cluster)', () => {
     const sts = podSpec(one(objs, 'StatefulSet'));
     expect(sts.securityContext).toMatchObject({ runAsUser: 26, fsGroup: 26 });
     expect(sts.automountServiceAccountToken).toBe(false);
-    expect(podSpec(one(objs, 'CronJob')).automountServiceAccountToken).toBe(false);
+    for (const cj of all(objs, 'CronJob')) expect(podSpec(cj).automountServiceAccountToken).toBe(false);
   });
 
   test('no Secret object and no password value in the output', () => {
@@ -229,9 +231,11 @@ describe('CostMgmtPostgres (in-cluster)', () => {
       const { db, objs } = synthPostgres();
       // THEN
       const job = all(objs, 'Job').find((j) => j.metadata.name.startsWith('postgres-backup-initial-'))!;
-      const cron = one(objs, 'CronJob');
+      const cron = one(objs, 'CronJob', 'postgres-backup');
       expect(job.metadata.name).toMatch(/^postgres-backup-initial-[0-9a-f]{10}$/);
-      expect(container(job, 'pg-dump')).toEqual(container(cron, 'pg-dump'));
+      const withoutKind = (c: Manifest) => ({ ...c, env: c.env.filter((e: Manifest) => e.name !== 'BACKUP_KIND') });
+      expect(withoutKind(container(job, 'dump'))).toEqual(withoutKind(container(cron, 'dump')));
+      expect(env(container(job, 'dump'), 'BACKUP_KIND').value).toBe('initial');
       expect(podSpec(job).volumes).toEqual(podSpec(cron).volumes);
       expect(podSpec(job).volumes.find((v: Manifest) => v.name === 'pvc-postgres-backups').persistentVolumeClaim.claimName).toBe('postgres-backups');
       expect(job.metadata.annotations).toMatchObject({ 'argocd.argoproj.io/hook': 'Sync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation' });
@@ -343,14 +347,16 @@ describe('CostMgmtPostgres (in-cluster)', () => {
       expect(cj.spec.schedule).toBe('0 2 * * *');
       expect(cj.spec.concurrencyPolicy).toBe('Forbid');
       expect(cj.spec.timeZone).toBe('UTC');
-      const c = container(cj, 'pg-dump');
-      const script = c.command[2];
-      expect(script).toContain('pg_dump --format=custom --compress=9');
-      expect(script).toContain('retention_days=7');
-      expect(script).toContain('-mmin +$((retention_days * 1440)) -print -delete');
-      expect(script.indexOf('pg_dump --format')).toBeLessThan(script.indexOf('-delete'));
+      const c = container(cj, 'dump');
+      expect(c.command[2]).toContain('pg_dump --format=custom --compress=9');
+      expect(env(container(cj, 'prune'), 'RETENTION_DAYS').value).toBe('7');
       expect(env(c, 'PGHOST').value).toBe('postgres');
-      expect(env(c, 'PGPASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'postgres-credentials', key: 'password' });
+      // every database the server creates, each dumped as its owner
+      expect(env(c, 'DB_COUNT').value).toBe('2');
+      expect(env(c, 'DB_NAME_0').value).toBe('koku');
+      expect(env(c, 'DB_PASSWORD_0').valueFrom.secretKeyRef).toEqual({ name: 'postgres-credentials', key: 'password' });
+      expect(env(c, 'DB_NAME_1').value).toBe('hive');
+      expect(env(c, 'DB_USER_1').valueFrom.secretKeyRef).toEqual({ name: 'postgres-hive-credentials', key: 'username' });
       expect(c.volumeMounts).toContainEqual(expect.objectContaining({ mountPath: '/backups' }));
       const pvc = one(objs, 'PersistentVolumeClaim', 'postgres-backups');
       expect(pvc.metadata.annotations['helm.sh/resource-policy']).toBe('keep');
@@ -363,11 +369,10 @@ describe('CostMgmtPostgres (in-cluster)', () => {
       // GIVEN / WHEN
       const { objs } = synthPostgres({ backup: { schedule: '0 1 * * *', retentionDays: 30, size: '100Gi', storageClassName: 'backup' } });
       // THEN
-      const cj = one(objs, 'CronJob');
+      const cj = one(objs, 'CronJob', 'postgres-backup');
       expect(cj.spec.schedule).toBe('0 1 * * *');
-      expect(container(cj, 'pg-dump').command[2]).toContain('retention_days=30');
+      expect(env(container(cj, 'prune'), 'RETENTION_DAYS').value).toBe('30');
       expect(one(objs, 'PersistentVolumeClaim').spec).toMatchObject({ storageClassName: 'backup', resources: { requests: { storage: '100Gi' } } });
-      expect(backupScript({ directory: '/b', prefix: 'koku', retentionDays: 30 })).toContain('retention_days=30');
     });
 
     test('backup: false means no CronJob and no PVC', () => {
@@ -392,7 +397,7 @@ describe('CostMgmtPostgres (in-cluster)', () => {
       });
       // selects the server's pods and nothing else of ours
       for (const [k, v] of Object.entries(np.spec.podSelector.matchLabels)) expect(sts.spec.template.metadata.labels[k]).toBe(v);
-      expect(one(objs, 'CronJob').spec.jobTemplate.spec.template.metadata.labels['app.kubernetes.io/component']).toBe('backup');
+      expect(one(objs, 'CronJob', 'postgres-backup').spec.jobTemplate.spec.template.metadata.labels['app.kubernetes.io/component']).toBe('backup');
       expect(np.spec.ingress).toEqual([{ from: [{ podSelector: { matchLabels: { 'erp-k8s.io/postgres-client': 'true' } } }], ports: [{ protocol: 'TCP', port: 5432 }] }]);
       expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
       expect(np.spec.egress).toEqual([]);
@@ -408,7 +413,7 @@ describe('CostMgmtPostgres (in-cluster)', () => {
       const bk = one(objs, 'NetworkPolicy', 'postgres-backup-egress');
       expect(bk.spec.egress[1]).toEqual({ ports: [{ protocol: 'TCP', port: 5432 }] });
       expect(one(objs, 'NetworkPolicy', 'postgres').spec.ingress[0].from[0].podSelector.matchLabels).toEqual({ 'example.com/db': 'koku' });
-      expect(one(objs, 'CronJob').spec.jobTemplate.spec.template.metadata.labels['example.com/db']).toBe('koku');
+      for (const cj of all(objs, 'CronJob')) expect(cj.spec.jobTemplate.spec.template.metadata.labels['example.com/db']).toBe('koku');
     });
 
     test('networkPolicy: false means none', () => {
@@ -420,21 +425,28 @@ describe('CostMgmtPostgres (in-cluster)', () => {
 describe('CostMgmtPostgres (external)', () => {
   test('no server, Service, init or credentials: the connection and the backups only', () => {
     // GIVEN / WHEN
-    const { db, objs } = synthPostgres({ enabled: false, host: 'db.example.com', existingSecret: 'my-pg' });
+    const { db, objs } = synthPostgres({ enabled: false, host: 'db.example.com', existingSecret: 'my-pg', version: 15 });
     // THEN
     expect(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
-      'CronJob/postgres-backup', expect.stringMatching(/^Job\/postgres-backup-initial-[0-9a-f]{10}$/), 'NetworkPolicy/postgres-backup-egress',
+      'CronJob/postgres-backup', 'CronJob/postgres-backup-list', 'CronJob/postgres-restore',
+      expect.stringMatching(/^Job\/postgres-backup-initial-[0-9a-f]{10}$/), 'NetworkPolicy/postgres-backup-egress',
       'PersistentVolumeClaim/postgres-backups',
     ]);
     expect(db.statefulSet).toBeUndefined();
-    expect(db.connection).toEqual({ host: 'db.example.com', port: 5432, databaseName: 'koku', secretName: 'my-pg', clientLabels: { 'erp-k8s.io/postgres-client': 'true' } });
-    const c = container(one(objs, 'CronJob'), 'pg-dump');
+    expect(db.connection).toEqual({
+      host: 'db.example.com', port: 5432, databaseName: 'koku', secretName: 'my-pg', clientLabels: { 'erp-k8s.io/postgres-client': 'true' },
+      sslMode: 'require', serverVersion: 15,
+    });
+    const c = container(one(objs, 'CronJob', 'postgres-backup'), 'dump');
     expect(env(c, 'PGHOST').value).toBe('db.example.com');
-    expect(env(c, 'PGUSER').valueFrom.secretKeyRef).toEqual({ name: 'my-pg', key: 'username' });
+    expect(env(c, 'DB_USER_0').valueFrom.secretKeyRef).toEqual({ name: 'my-pg', key: 'username' });
+    // the client follows the declared server version
+    expect(c.image).toBe('quay.io/sclorg/postgresql-15-c9s:c9s');
+    expect(env(c, 'SERVER_MAJOR').value).toBe('15');
   });
 
   test('with backup: false nothing is synthesized', () => {
-    expect(synthPostgres({ enabled: false, host: '10.0.0.5', port: 6432, backup: false }).objs).toEqual([]);
+    expect(synthPostgres({ enabled: false, host: '10.0.0.5', port: 6432, backup: false, version: 15 }).objs).toEqual([]);
   });
 });
 
@@ -453,11 +465,136 @@ describe('CostMgmtPostgres validation', () => {
     ['the username injects SQL', { username: 'koku"; --' }, "test/Postgres: 'username' (\"koku\\\"; --\") must be a plain SQL identifier"],
     ['host is given for the in-cluster server', { host: 'db.example.com' }, "test/Postgres: 'host' (\"db.example.com\") only applies with 'enabled: false'"],
     ['host is missing for an external server', { enabled: false }, "test/Postgres: 'host' (undefined) is required when 'enabled' is false"],
-    ['a server prop is given for an external server', { enabled: false, host: 'db', roles: ['hive'] }, "test/Postgres: 'roles' ([\"hive\"]) only applies to the in-cluster server"],
+    ['a server prop is given for an external server', { enabled: false, host: 'db', roles: ['hive'], version: 15 }, "test/Postgres: 'roles' ([\"hive\"]) only applies to the in-cluster server"],
     ['requests exceed limits', { resources: { requests: { cpu: '4', memory: '1Gi' }, limits: { cpu: '2', memory: '2Gi' } } }, "test/Postgres: 'resources.requests.cpu' (\"4\") must not exceed 'resources.limits.cpu' (2)"],
     ['the backup size is not a quantity', { backup: { size: '5 GB' } }, "test/Postgres: 'backup.size' (\"5 GB\") must be a Kubernetes byte quantity"],
     ['the client labels are empty', { clientLabels: {} }, "test/Postgres: 'clientLabels' ({}) must hold at least one label"],
   ])('fails when %s', (_name, props, message) => {
     expect(() => synthPostgres(props)).toThrow(message);
+  });
+});
+
+describe('CostMgmtPostgres TLS and server version', () => {
+  const tlsVolume = (objs: Manifest[]) => podSpec(one(objs, 'StatefulSet', 'postgres')).volumes.find((v: Manifest) => v.name === 'tls');
+
+  test('in-cluster TLS: ssl on in erp-k8s.conf, the kubernetes.io/tls Secret mounted read-only with mode 0640, clients require TLS', () => {
+    // GIVEN / WHEN
+    const { db, objs } = synthPostgres({ tls: { secretName: 'postgres-tls' } });
+    // THEN
+    const conf = configMap(objs)['erp-k8s.conf'];
+    expect(conf).toContain("ssl = on\nssl_cert_file = '/etc/postgresql-tls/tls.crt'\nssl_key_file = '/etc/postgresql-tls/tls.key'\n");
+    expect(server(objs).volumeMounts).toContainEqual({ name: 'tls', mountPath: '/etc/postgresql-tls', readOnly: true });
+    // root-owned, group fsGroup 26, 0640: PostgreSQL accepts such a key (it refuses group access only for a key it owns)
+    expect(tlsVolume(objs)).toEqual({
+      name: 'tls',
+      secret: { secretName: 'postgres-tls', defaultMode: 0o640, items: [{ key: 'tls.crt', path: 'tls.crt' }, { key: 'tls.key', path: 'tls.key' }] },
+    });
+    expect(podSpec(one(objs, 'StatefulSet', 'postgres')).securityContext.fsGroup).toBe(26);
+    expect(db.connection.sslMode).toBe(PostgresSslMode.REQUIRE);
+    expect(db.connection.caSecretName).toBeUndefined();
+  });
+
+  test('without tls: no ssl lines, no TLS volume, clients keep libpq\'s default', () => {
+    const { db, objs } = synthPostgres();
+    expect(configMap(objs)['erp-k8s.conf']).not.toContain('ssl');
+    expect(tlsVolume(objs)).toBeUndefined();
+    expect(db.connection.sslMode).toBeUndefined();
+  });
+
+  test('in-cluster verify-full with the cert-manager Secret as CA: the connection carries both', () => {
+    const { db } = synthPostgres({ tls: { secretName: 'postgres-tls' }, sslMode: PostgresSslMode.VERIFY_FULL, caSecretName: 'postgres-tls' });
+    expect(db.connection).toMatchObject({ sslMode: 'verify-full', caSecretName: 'postgres-tls', serverVersion: 13 });
+  });
+
+  test('external: TLS required by default; verify-full with a CA; the version travels with the connection', () => {
+    expect(synthPostgres({ enabled: false, host: 'db.example.com', version: 15, backup: false }).db.connection)
+      .toMatchObject({ sslMode: 'require', serverVersion: 15 });
+    expect(synthPostgres({ enabled: false, host: 'db.example.com', version: 16, backup: false, sslMode: PostgresSslMode.VERIFY_FULL, caSecretName: 'db-ca' }).db.connection)
+      .toMatchObject({ sslMode: 'verify-full', caSecretName: 'db-ca', serverVersion: 16 });
+  });
+
+  test.each<[string, number | undefined]>([
+    ['quay.io/sclorg/postgresql-13-c9s:c9s', 13],
+    ['quay.io/sclorg/postgresql-15-c9s:c9s', 15],
+    ['postgres:16.2', 16],
+    ['postgres:16-alpine', 16],
+    ['registry.example.com:5000/library/postgres:15.6-bookworm', 15],
+    ['bitnami/postgresql:15.4.0', 15],
+    ['postgis/postgis:15-3.4', 15],
+    ['timescale/timescaledb-ha:pg16', 16],
+    ['registry.example.com/db/server:12.1', undefined],
+    ['postgres@sha256:' + 'a'.repeat(64), undefined],
+  ])('the major version of %s is %s', (image, version) => {
+    expect(postgresImageMajorVersion(image)).toBe(version);
+  });
+
+  test('in-cluster: the version comes from the image, or from the prop when the image does not say', () => {
+    expect(synthPostgres().db.connection.serverVersion).toBe(13);
+    expect(synthPostgres({ image: 'postgres:16.2' }).db.connection.serverVersion).toBe(16);
+    expect(synthPostgres({ image: 'postgres:16.2', version: 16 }).db.connection.serverVersion).toBe(16);
+    expect(synthPostgres({ image: 'registry.example.com/db/server:2024.1', version: 15, backup: false }).db.connection.serverVersion).toBe(15);
+  });
+
+  test.each<[string, CostMgmtPostgresProps, string]>([
+    ['an external server has no version', { enabled: false, host: 'db.example.com' },
+      "test/Postgres: 'version' (undefined) is required when 'enabled' is false: the backup client (pg_dump) must be of the external server's major version or newer; give it, e.g. version: 15"],
+    ['the version is not a major version', { enabled: false, host: 'db.example.com', version: 9.6 },
+      "test/Postgres: 'version' (9.6) must be the server's PostgreSQL major version, an integer from 10 to 99 (e.g. 15)"],
+    ['the version contradicts the image', { version: 15 },
+      "test/Postgres: 'version' (15) must match the major version of 'image' (quay.io/sclorg/postgresql-13-c9s:c9s: 13); drop 'version' or change the image"],
+    ['the image does not name a version and none is given', { image: 'registry.example.com/db/server:2024.1' },
+      "test/Postgres: 'version' (undefined) is required: the major version cannot be read from 'image' (registry.example.com/db/server:2024.1); give it, e.g. version: 15"],
+    ['verify-full has no CA', { enabled: false, host: 'db', version: 15, sslMode: PostgresSslMode.VERIFY_FULL },
+      "test/Postgres: 'sslMode' (\"verify-full\") needs 'caSecretName': a Secret with the key 'ca.crt', the CA that signed the server's certificate"],
+    ['verify-ca has no CA', { tls: { secretName: 'pg-tls' }, sslMode: PostgresSslMode.VERIFY_CA }, "test/Postgres: 'sslMode' (\"verify-ca\") needs 'caSecretName'"],
+    ['a CA is given with TLS disabled', { enabled: false, host: 'db', version: 15, sslMode: PostgresSslMode.DISABLE, caSecretName: 'db-ca' },
+      "test/Postgres: 'caSecretName' (\"db-ca\") cannot be combined with 'sslMode: disable' (no TLS, so no certificate to check); drop one of them"],
+    ['the CA Secret name is invalid', { enabled: false, host: 'db', version: 15, caSecretName: 'DB CA' }, "test/Postgres: 'caSecretName' (\"DB CA\") must be a DNS-1123 subdomain"],
+    ['the sslMode is unknown', { enabled: false, host: 'db', version: 15, sslMode: 'on' as PostgresSslMode },
+      "test/Postgres: 'sslMode' (\"on\") must be one of disable, prefer, require, verify-ca, verify-full (PostgresSslMode)"],
+    ['the in-cluster server is asked for TLS it cannot serve', { sslMode: PostgresSslMode.REQUIRE },
+      "test/Postgres: 'sslMode' (\"require\") needs 'tls' on the in-cluster server (it serves TLS only with a certificate): add tls: { secretName: '<kubernetes.io/tls Secret>' }, or use 'prefer' or 'disable'"],
+    ['the TLS Secret name is invalid', { tls: { secretName: 'Postgres_TLS' } }, "test/Postgres: 'tls.secretName' (\"Postgres_TLS\") must be a DNS-1123 subdomain"],
+    ['tls is given for an external server', { enabled: false, host: 'db', version: 15, tls: { secretName: 'pg-tls' } },
+      "test/Postgres: 'tls' ({\"secretName\":\"pg-tls\"}) only applies to the in-cluster server"],
+  ])('fails when %s', (_name, props, message) => {
+    expect(() => synthPostgres(props)).toThrow(message);
+  });
+});
+
+describe('CostMgmtPostgres.databaseFor', () => {
+  const props: CostMgmtPostgresProps = {
+    roles: ['hive', 'api_gateway'],
+    databases: [{ name: 'hive', owner: 'hive' }, { name: 'api_gateway', owner: 'api_gateway' }, { name: 'reports', owner: 'koku' }],
+    tls: { secretName: 'postgres-tls' }, sslMode: PostgresSslMode.VERIFY_FULL, caSecretName: 'postgres-tls',
+  };
+
+  test("a database of 'databases' as its own application's: the owner's credentials, the same server, TLS, version and backups", () => {
+    // GIVEN
+    const { db } = synthPostgres(props);
+    // WHEN
+    const gw = db.databaseFor('api_gateway');
+    // THEN
+    expect(gw.connection).toEqual({
+      host: 'postgres', port: 5432, databaseName: 'api_gateway', secretName: 'postgres-api-gateway-credentials',
+      clientLabels: { 'erp-k8s.io/postgres-client': 'true' }, sslMode: 'verify-full', caSecretName: 'postgres-tls', serverVersion: 13,
+    });
+    expect(gw.backup).toBe(db.backup);
+    expect(db.roleSecretNames.api_gateway).toBe('postgres-api-gateway-credentials');
+  });
+
+  test("a database owned by the application user connects with the server's own Secret", () => {
+    expect(synthPostgres(props).db.databaseFor('reports').connection).toMatchObject({ databaseName: 'reports', secretName: 'postgres-credentials' });
+  });
+
+  test('fails when the database is not one of the server\'s', () => {
+    const { db } = synthPostgres(props);
+    expect(() => db.databaseFor('billing')).toThrow(
+      "test/Postgres: 'databaseFor' (\"billing\") must be one of the server's 'databases' (hive, api_gateway, reports); add { name: 'billing', owner: '<role>' } to 'databases' (and the owner to 'roles')");
+  });
+
+  test('fails when the server is external (it creates no databases)', () => {
+    const { db } = synthPostgres({ enabled: false, host: 'db', version: 15, backup: false });
+    expect(() => db.databaseFor('api_gateway')).toThrow(/'databaseFor' \("api_gateway"\) must be one of the server's 'databases' \(none\).*ExternalDatabase.of\(\)/);
   });
 });

@@ -1,4 +1,5 @@
 import { buildEnvironment, dev, ENVIRONMENTS, EnvironmentConfig, prod, staging } from '../src/environments';
+import { PostgresSslMode } from '../src/database';
 import { checkPolicy } from '../src/policy';
 import { validateManifests } from '../src/schema-validator';
 import { diffManifests, formatDiff } from '../src/env-diff';
@@ -30,7 +31,10 @@ describe.each(Object.keys(ENVIRONMENTS))('environment %s', (env) => {
     expect(fileOf(env, 'ServiceAccount', 'erp-api')).toBe('10-config.k8s.yaml');
     expect(fileOf(env, 'CronJob', 'postgres-backup')).toBe('20-infrastructure.k8s.yaml');
     const migrations = rendered[env].find((f) => f.name === '30-migrations.k8s.yaml')!.objects;
-    expect(migrations.map((o) => o.kind)).toEqual(['Job', 'Job']);
+    // each app's pre-migration dump before its migration Job (ERP API, gateway)
+    expect(migrations.map((o) => `${o.kind}/${o.metadata.name.replace(/-[0-9a-f]{10}$/, '')}`)).toEqual([
+      'Job/erp-api-pre-migration-backup', 'Job/erp-api-migrate', 'Job/api-gateway-pre-migration-backup', 'Job/api-gateway-migrate',
+    ]);
     expect(fileOf(env, 'Deployment', 'erp-api-app')).toBe('40-workloads.k8s.yaml');
     expect(fileOf(env, 'Job', 'erp-api-bootstrap-*')).toBe('50-operations.k8s.yaml');
     expect(rendered[env].some((f) => f.name.includes('construct-metadata'))).toBe(false);
@@ -93,7 +97,7 @@ describe('what differs between environments', () => {
     expect(has('dev', 'StatefulSet', 'redis')).toBe(true);
     expect(find('dev', 'Ingress', 'erp-api').spec.tls).toBeUndefined();
     expect(has('dev', 'ServiceMonitor', 'erp-api')).toBe(false);
-    expect(container(find('dev', 'CronJob', 'postgres-backup'), 'pg-dump').command[2]).toContain('retention_days=7\n');
+    expect(container(find('dev', 'CronJob', 'postgres-backup'), 'prune').env).toContainEqual({ name: 'RETENTION_DAYS', value: '7' });
     expect(find('dev', 'Namespace', 'erp-dev').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
   });
 
@@ -113,8 +117,7 @@ describe('what differs between environments', () => {
     expect(app.env.find((e: Manifest) => e.name === 'DB_HOST').value).toBe('erp-db.prod.example.com');
     expect(app.env.find((e: Manifest) => e.name === 'DEBUG').value).toBe('False');
     expect(container(find('prod', 'CronJob', 'erp-api-cleanup'), 'cleanup').command).toEqual(['python', 'manage.py', 'clearsessions']);
-    const backup = JSON.stringify(find('prod', 'CronJob', 'postgres-backup'));
-    expect(backup).toContain('retention_days=30\\n');
+    expect(container(find('prod', 'CronJob', 'postgres-backup'), 'prune').env).toContainEqual({ name: 'RETENTION_DAYS', value: '30' });
     expect(find('prod', 'Deployment', 'erp-api-celery-worker').spec.replicas).toBe(2);
   });
 
@@ -130,6 +133,45 @@ describe('what differs between environments', () => {
     expect(p['argocd.argoproj.io/hook']).toBe('PreSync');
   });
 
+  test('one database per application: in-cluster, the gateway gets role and database api_gateway on the same server', () => {
+    for (const env of ['dev', 'staging']) {
+      const gw = container(find(env, 'Deployment', 'api-gateway'), 'app');
+      const value = (n: string) => gw.env.find((e: Manifest) => e.name === n);
+      expect(value('DB_HOST').value).toBe('postgres');
+      expect(value('DB_NAME').value).toBe('api_gateway');
+      expect(value('DB_USER').valueFrom.secretKeyRef).toEqual({ name: 'postgres-api-gateway-credentials', key: 'username' });
+      expect(value('DB_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'postgres-api-gateway-credentials', key: 'password' });
+      const sql = find(env, 'ConfigMap', 'postgres-config').data['init.sql'];
+      expect(sql).toContain('CREATE ROLE "api_gateway" WITH LOGIN;');
+      expect(sql).toContain(`SELECT 'CREATE DATABASE "api_gateway" OWNER "api_gateway"'`);
+      expect(sql).toContain(`SELECT 'CREATE DATABASE "hive" OWNER "hive"'`);
+      // its password is generated in the cluster like the others
+      expect(JSON.stringify(find(env, 'Job', 'postgres-credentials-init-*'))).toContain('postgres-api-gateway-credentials');
+    }
+  });
+
+  test('one database per application: prod\'s gateway has its own external database, both over TLS (require)', () => {
+    const gw = container(find('prod', 'Deployment', 'api-gateway'), 'app');
+    const app = container(find('prod', 'Deployment', 'erp-api-app'), 'app');
+    const value = (c: Manifest, n: string) => c.env.find((e: Manifest) => e.name === n);
+    expect(value(gw, 'DB_NAME').value).toBe('api_gateway');
+    expect(value(gw, 'DB_USER').valueFrom.secretKeyRef).toEqual({ name: 'api-gateway-database-credentials', key: 'username' });
+    expect(value(app, 'DB_NAME').value).toBe('koku');
+    for (const c of [gw, app]) {
+      expect(value(c, 'PGSSLMODE').value).toBe('require');
+      expect(value(c, 'DB_SSLMODE').value).toBe('require');
+      expect(value(c, 'PGSSLROOTCERT')).toBeUndefined();
+    }
+  });
+
+  test('each application migrates under its own advisory lock key', () => {
+    for (const env of ['dev', 'staging', 'prod']) {
+      const lock = (name: string) => /LOCK = (\d+)/.exec(container(find(env, 'Job', name), 'migrate').command.join(' '))![1];
+      expect(lock('erp-api-migrate-*')).toBe('7245501');
+      expect(lock('api-gateway-migrate-*')).toBe('7245502');
+    }
+  });
+
   test('pods that talk to the database carry its client label', () => {
     for (const env of ['dev', 'staging', 'prod']) {
       for (const n of ['erp-api-app', 'erp-api-celery-worker', 'erp-api-celery-beat']) {
@@ -141,6 +183,9 @@ describe('what differs between environments', () => {
 });
 
 describe('production validation', () => {
+  if (prod.database.mode !== 'external' || !prod.gateway.database) throw new Error('prod is expected to use external databases');
+  const db = prod.database;
+  const gwDb = prod.gateway.database;
   const bad = (patch: Partial<EnvironmentConfig>, settings: Record<string, string> = {}) =>
     () => buildEnvironment({ ...prod, ...patch, appSettings: { ...prod.appSettings, ...settings } });
 
@@ -158,6 +203,17 @@ describe('production validation', () => {
     ['namespace with upper case', bad({ namespace: 'ERP-Prod' }), /'namespace' \("ERP-Prod"\) must be a DNS-1123 label/],
     ['namespace over 63 characters', bad({ namespace: 'a'.repeat(64) }), /'namespace' \("a{64}"\) must be a DNS-1123 label/],
     ['invalid host', bad({ api: { ...prod.api, host: 'erp_api.example.com' } }), /'api.host' \("erp_api.example.com"\) must be a fully qualified/],
+    ['the database is not TLS', bad({ database: { ...db, sslMode: PostgresSslMode.DISABLE } }), /'database.sslMode' \("disable"\) must be 'require', 'verify-ca' or 'verify-full' in production/],
+    ['the gateway database is not TLS', bad({ gateway: { ...prod.gateway, database: { ...gwDb, sslMode: PostgresSslMode.PREFER } } }), /'gateway.database.sslMode' \("prefer"\) must be 'require', 'verify-ca' or 'verify-full' in production/],
+    ['verify-full has no CA', bad({ database: { ...db, sslMode: PostgresSslMode.VERIFY_FULL } }), /'database.sslMode' \("verify-full"\) needs 'database.caSecretName'/],
+    ['a CA with TLS disabled', bad({ gateway: { ...prod.gateway, database: { ...gwDb, sslMode: PostgresSslMode.DISABLE, caSecretName: 'ca' } } }), /'gateway.database.caSecretName' \("ca"\) cannot be combined with 'gateway.database.sslMode: disable'/],
+    ['the CA Secret name is invalid', bad({ database: { ...db, caSecretName: 'Db_CA' } }), /'database.caSecretName' \("Db_CA"\) must be a DNS-1123 subdomain/],
+    ['the database version is missing', bad({ database: { ...db, version: undefined as unknown as number } }), /'database.version' \(undefined\) is required: the server's PostgreSQL major version/],
+    ['the database version is not a major', bad({ database: { ...db, version: 9.6 } }), /'database.version' \(9.6\) must be the server's PostgreSQL major version, an integer from 10 to 99/],
+    ['the gateway has no database of its own', bad({ gateway: { ...prod.gateway, database: undefined } }), /'gateway.database' \(undefined\) is required when 'database.mode' is 'external': the gateway gets its own database and role/],
+    ['the gateway shares the app database', bad({ gateway: { ...prod.gateway, database: { ...gwDb, databaseName: 'koku' } } }), /'gateway.database.databaseName' \("koku"\) must differ from 'database.databaseName' on the same server/],
+    ['the gateway database name injects SQL', bad({ gateway: { ...prod.gateway, database: { ...gwDb, databaseName: 'gw; drop' } } }), /'gateway.database.databaseName' \("gw; drop"\) must be a plain SQL identifier/],
+    ['a gateway database with an in-cluster server', () => buildEnvironment({ ...staging, gateway: { ...staging.gateway, database: gwDb } }), /environments\/staging: 'gateway.database' \(.*\) only applies when 'database.mode' is 'external'/],
   ])('fails when %s', (_n, build, message) => {
     expect(build).toThrow(message);
   });

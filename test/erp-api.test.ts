@@ -53,7 +53,8 @@ describe('ErpApi defaults', () => {
     expect(new Set(envs).size).toBe(1);
     const app = container(dep, 'app');
     expect(app.envFrom).toEqual([{ secretRef: { name: 'erp-api-env' } }]);
-    expect(app.env.map((e: Manifest) => e.name)).toEqual(['DB_HOST', 'DB_PORT', 'DB_NAME', 'DB_USER', 'DB_PASSWORD']);
+    // ExternalDatabase.of: TLS required by default
+    expect(app.env.map((e: Manifest) => e.name)).toEqual(['DB_HOST', 'DB_PORT', 'DB_NAME', 'DB_USER', 'DB_PASSWORD', 'PGSSLMODE', 'DB_SSLMODE']);
     expect(app.env.find((e: Manifest) => e.name === 'DB_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'postgres-credentials', key: 'password' });
   });
 

@@ -28,16 +28,19 @@ describe('Jobs named by everything they run', () => {
   const base = jobs();
 
   test('names are <prefix>-<10 hex digits>, and the same input gives the same names', () => {
-    expect(Object.keys(base).sort()).toEqual(['erp-api-bootstrap', 'erp-api-migrate', 'postgres-backup-initial', 'postgres-credentials-init']);
+    expect(Object.keys(base).sort()).toEqual([
+      'erp-api-bootstrap', 'erp-api-migrate', 'erp-api-pre-migration-backup', 'postgres-backup-initial', 'postgres-credentials-init',
+    ]);
     for (const n of Object.values(base)) expect(n).toMatch(/-[0-9a-f]{10}$/);
     expect(jobs()).toEqual(base);
   });
 
   test.each([
-    ['an image bump', { image: 'registry.example.com/erp/api:1.4.3' }, ['erp-api-migrate', 'erp-api-bootstrap']],
-    ['an env-only change', { env: { FEATURE_X: 'on' } }, ['erp-api-migrate', 'erp-api-bootstrap']],
-    ['a resources-only change', { migrationResources: resources('300m', '512Mi', '1000m', '2Gi') }, ['erp-api-migrate']],
-    ['another env Secret', { envSecretName: 'erp-api-env-v2' }, ['erp-api-migrate', 'erp-api-bootstrap']],
+    // a new migration Job is a new release: its pre-migration dump (which records the release) is new too
+    ['an image bump', { image: 'registry.example.com/erp/api:1.4.3' }, ['erp-api-migrate', 'erp-api-pre-migration-backup', 'erp-api-bootstrap']],
+    ['an env-only change', { env: { FEATURE_X: 'on' } }, ['erp-api-migrate', 'erp-api-pre-migration-backup', 'erp-api-bootstrap']],
+    ['a resources-only change', { migrationResources: resources('300m', '512Mi', '1000m', '2Gi') }, ['erp-api-migrate', 'erp-api-pre-migration-backup']],
+    ['another env Secret', { envSecretName: 'erp-api-env-v2' }, ['erp-api-migrate', 'erp-api-pre-migration-backup', 'erp-api-bootstrap']],
   ] as Array<[string, Partial<ErpApiProps>, string[]]>)('%s renames exactly the Jobs it changes', (_what, props, changed) => {
     const after = jobs(props);
     for (const prefix of Object.keys(base)) {

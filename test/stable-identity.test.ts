@@ -15,13 +15,15 @@ import { Manifest } from './util';
 function build(ids: { data: string; web: string; api: string; celery: string; gateway: string; sameChart: boolean }): Manifest[] {
   const app = new App({ outdir: 'unused' });
   const data = new Chart(app, ids.data, { namespace: 'shop' });
-  const database = new CostMgmtPostgres(data, `${ids.data}Postgres`);
+  const database = new CostMgmtPostgres(data, `${ids.data}Postgres`, {
+    roles: ['hive', 'api_gateway'], databases: [{ name: 'hive', owner: 'hive' }, { name: 'api_gateway', owner: 'api_gateway' }],
+  });
   const redis = new Redis(data, `${ids.data}Redis`);
   const web = ids.sameChart ? data : new Chart(app, ids.web, { namespace: 'shop' });
   const api = new ErpApi(web, ids.api, { image: 'registry.example.com/shop/api:1.4.2', database, redis, ingress: { host: 'shop.example.com' } });
   new CeleryPair(web, ids.celery, { api, worker: { replicas: 2 } });
   new ErpOperations(web, `${ids.api}Ops`, { api, bootstrap: { adminEmail: 'admin@example.com' } });
-  new ApiGatewayChart(app, ids.gateway, { namespace: 'shop', allowedHosts: ['gw.example.com'], ingress: { hosts: [{ host: 'gw.example.com' }] }, database });
+  new ApiGatewayChart(app, ids.gateway, { namespace: 'shop', allowedHosts: ['gw.example.com'], ingress: { hosts: [{ host: 'gw.example.com' }] }, database: database.databaseFor('api_gateway') });
   const charts = app.charts.map((chart) => ({ chart, phase: 4 }));
   return renderFiles(charts).flatMap((f) => f.objects).map((o) => {
     // the Argo CD wave and the object order may differ with the chart layout; the objects themselves may not

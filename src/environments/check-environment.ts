@@ -1,6 +1,9 @@
+import { checkDatabaseTls, checkHost, checkServerVersion, PostgresSslMode } from '../database';
 import { checkResources } from '../resources';
-import { checkCron, checkDnsLabel, checkHostname, checkImage, checkInt, checkNonEmpty, fail } from '../validate';
-import { EnvironmentConfig } from './config';
+import {
+  checkCron, checkDnsLabel, checkDnsSubdomain, checkHostname, checkImage, checkInt, checkNonEmpty, checkPort, checkSqlIdentifier, fail,
+} from '../validate';
+import { EnvironmentConfig, ExternalServerDatabase } from './config';
 
 const FALSE = /^(false|0|no|off)$/i;
 
@@ -32,6 +35,7 @@ export function checkEnvironment(c: EnvironmentConfig, secrets?: Record<string, 
   checkInt(where, 'celery.workerReplicas', c.celery.workerReplicas, 1, 1000);
   checkInt(where, 'celery.concurrency', c.celery.concurrency, 1, 256);
   checkInt(where, 'gateway.replicas', c.gateway.replicas, 1, 1000);
+  checkDatabases(where, c);
   checkCron(where, 'backups.schedule', c.backups.schedule);
   checkInt(where, 'backups.retentionDays', c.backups.retentionDays, 1, 3650);
   for (const [k, v] of Object.entries(c.appSettings)) {
@@ -55,6 +59,13 @@ export function checkEnvironment(c: EnvironmentConfig, secrets?: Record<string, 
   if (!FALSE.test(s.ALLOW_REGISTRATION ?? '')) fail(where, 'appSettings.ALLOW_REGISTRATION', s.ALLOW_REGISTRATION, "must be 'False' in production");
   if (c.allowLatestImages) fail(where, 'allowLatestImages', true, 'must be false in production: pin every image');
   if (!c.tlsIssuer) fail(where, 'tlsIssuer', c.tlsIssuer, 'must name a cert-manager ClusterIssuer in production: every Ingress serves TLS');
+  // seed 002: "Enable SSL for database connection"
+  const external: Array<[string, ExternalServerDatabase | undefined]> = [['database', c.database.mode === 'external' ? c.database : undefined], ['gateway.database', c.gateway.database]];
+  for (const [field, db] of external) {
+    if (db?.sslMode === PostgresSslMode.DISABLE || db?.sslMode === PostgresSslMode.PREFER) {
+      fail(where, `${field}.sslMode`, db.sslMode, "must be 'require', 'verify-ca' or 'verify-full' in production: the connection to an external server leaves the cluster");
+    }
+  }
   if (secrets) {
     const jwt = secrets.JWT_SECRET_KEY;
     if (jwt !== undefined && jwt.length < 32) fail(where, 'secrets.JWT_SECRET_KEY', `<${jwt.length} characters>`, 'must be at least 32 characters in production (generate one: openssl rand -hex 32)');
@@ -62,4 +73,32 @@ export function checkEnvironment(c: EnvironmentConfig, secrets?: Record<string, 
     if (boot !== undefined && boot.length < 16) fail(where, 'secrets.BOOTSTRAP_KEY', `<${boot.length} characters>`, 'must be at least 16 characters in production (openssl rand -hex 16)');
     if (secrets.DEBUG !== undefined && !FALSE.test(secrets.DEBUG)) fail(where, 'secrets.DEBUG', secrets.DEBUG, "must be 'False' in production");
   }
+}
+
+/** The external databases (the app's and the gateway's): each field, and one database per application. */
+function checkDatabases(where: string, c: EnvironmentConfig): void {
+  const gw = c.gateway.database;
+  if (c.database.mode !== 'external') {
+    if (gw !== undefined) fail(where, 'gateway.database', gw, "only applies when 'database.mode' is 'external'; in-cluster, the server creates role and database api_gateway for the gateway");
+    return;
+  }
+  checkExternalDatabase(where, 'database', c.database);
+  if (gw === undefined) {
+    fail(where, 'gateway.database', gw, "is required when 'database.mode' is 'external': the gateway gets its own database and role " +
+      "(e.g. { host, port, databaseName: 'api_gateway', secretName: 'api-gateway-database-credentials', version })");
+  }
+  checkExternalDatabase(where, 'gateway.database', gw);
+  if (gw.host === c.database.host && gw.port === c.database.port && gw.databaseName === c.database.databaseName) {
+    fail(where, 'gateway.database.databaseName', gw.databaseName, `must differ from 'database.databaseName' on the same server (one database per application), e.g. 'api_gateway'`);
+  }
+}
+
+function checkExternalDatabase(where: string, field: string, db: ExternalServerDatabase): void {
+  checkHost(where, `${field}.host`, db.host);
+  checkPort(where, `${field}.port`, db.port);
+  checkSqlIdentifier(where, `${field}.databaseName`, db.databaseName);
+  checkDnsSubdomain(where, `${field}.secretName`, db.secretName);
+  if (db.version === undefined) fail(where, `${field}.version`, undefined, "is required: the server's PostgreSQL major version (e.g. 15), which the backup client must match");
+  checkServerVersion(where, `${field}.version`, db.version);
+  checkDatabaseTls(where, db.sslMode, db.caSecretName, { sslMode: `${field}.sslMode`, caSecretName: `${field}.caSecretName` });
 }

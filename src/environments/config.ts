@@ -1,3 +1,5 @@
+import { PostgresSslMode } from '../database';
+import { OffsiteBackupOptions } from '../postgres-backup';
 import { ComputeResources } from '../resources';
 
 /** In-cluster PostgreSQL (CostMgmtPostgres in the infrastructure chart). */
@@ -9,14 +11,24 @@ export interface InClusterDatabase {
   readonly storageClassName?: string;
 }
 
-/** A PostgreSQL server this project does not run. */
-export interface ExternalDatabaseConfig {
-  readonly mode: 'external';
+/** A database on a PostgreSQL server this project does not run. */
+export interface ExternalServerDatabase {
   readonly host: string;
   readonly port: number;
   readonly databaseName: string;
-  /** Secret with keys database, username, password (created by you). */
+  /** Secret with keys username and password (created by you; `database` may be there too). */
   readonly secretName: string;
+  /** The server's PostgreSQL major version (seed 004: 15): the backup client must match it. */
+  readonly version: number;
+  /** libpq sslmode of every client. @default PostgresSslMode.REQUIRE */
+  readonly sslMode?: PostgresSslMode;
+  /** Secret (created by you) with the key `ca.crt`; required for verify-ca / verify-full. @default - none */
+  readonly caSecretName?: string;
+}
+
+/** A PostgreSQL server this project does not run. */
+export interface ExternalDatabaseConfig extends ExternalServerDatabase {
+  readonly mode: 'external';
 }
 
 /**
@@ -78,7 +90,17 @@ export interface EnvironmentConfig {
   /** Celery. */
   readonly celery: { readonly workerReplicas: number; readonly concurrency: number };
   /** The API gateway (seed 003). */
-  readonly gateway: { readonly host: string; readonly replicas: number; readonly allowedHosts: string[] };
+  readonly gateway: {
+    readonly host: string;
+    readonly replicas: number;
+    readonly allowedHosts: string[];
+    /**
+     * The gateway's own database when `database` is external (required then).
+     * In-cluster, the server creates role and database `api_gateway` for it.
+     * @default - in-cluster: database `api_gateway` on the environment's server
+     */
+    readonly database?: ExternalServerDatabase;
+  };
   /** cert-manager ClusterIssuer; undefined = no TLS (dev). */
   readonly tlsIssuer?: string;
   /** Database. */
@@ -86,7 +108,15 @@ export interface EnvironmentConfig {
   /** Redis (Celery broker, cache). */
   readonly redis: RedisConfig;
   /** Backups: pg_dump CronJob. */
-  readonly backups: { readonly schedule: string; readonly retentionDays: number; readonly size: string };
+  readonly backups: {
+    readonly schedule: string;
+    readonly retentionDays: number;
+    readonly size: string;
+    /** Copies of every set in object storage (seed 004: off-site, 30 days in production). @default - local only */
+    readonly offsite?: OffsiteBackupOptions;
+    /** Archive the API's media uploads with every backup (seed 004). @default true */
+    readonly media?: boolean;
+  };
   /** ServiceMonitor + VPA recommendations. */
   readonly monitoring: boolean;
   /**

@@ -9,7 +9,7 @@ import { defaultDeny } from '../network-policies';
 import { applicationPhase, Phase, PhasedChart } from '../synthesizer';
 import { checkEnvironment } from './check-environment';
 import { EnvironmentConfig } from './config';
-import { buildInfrastructure } from './infrastructure';
+import { API_NAME, buildInfrastructure } from './infrastructure';
 
 /** Values given at synth time from git-ignored files or the environment, never from committed code. */
 export interface SynthSecrets {
@@ -87,6 +87,7 @@ export function buildEnvironment(config: EnvironmentConfig, secrets: SynthSecret
 
   const appChart = new Chart(app, `${config.name}-${ids.appChart ?? 'app'}`, { namespace: ns });
   const api = new ErpApi(appChart, ids.api ?? 'Api', {
+    name: API_NAME, // the backups archive its media claim (see buildInfrastructure)
     image: config.images.api,
     allowLatestImage: config.allowLatestImages,
     database: infra.database,
@@ -125,8 +126,8 @@ export function buildEnvironment(config: EnvironmentConfig, secrets: SynthSecret
       hosts: [{ host: config.gateway.host, paths: ['/'] }],
       tls: config.tlsIssuer ? { clusterIssuer: config.tlsIssuer } : undefined,
     },
-    // shares the environment's PostgreSQL server (no second StatefulSet)
-    database: infra.database,
+    // its own database and role on the environment's PostgreSQL server (no second StatefulSet)
+    database: infra.gatewayDatabase,
     // values from the git-ignored secrets.<env>.yaml are a development aid;
     // production always references an existing Secret
     secretValues: config.production ? undefined : secrets.gateway,

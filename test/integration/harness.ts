@@ -7,7 +7,7 @@
  * Django project (see django-project.ts), the commands come from the manifests.
  */
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
-import { randomBytes } from 'crypto';
+import { createHash, randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
@@ -355,4 +355,47 @@ export function one(objs: Manifest[], kind: string, name?: string): Manifest {
   const found = objs.filter((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
   if (found.length !== 1) throw new Error(`expected one ${kind}${name ? ' ' + name : ''}, found ${found.length}`);
   return found[0];
+}
+
+/** SHA-256 of a file, hex. */
+export const sha256 = (f: string): string => createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+
+/** Every entry under `dir` (recursively) with its size, mtime and hash: "untouched" means equal. */
+export function volumeFingerprint(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const name of fs.readdirSync(path.join(dir, rel)).sort()) {
+      const r = path.join(rel, name);
+      const st = fs.lstatSync(path.join(dir, r));
+      if (st.isDirectory()) {
+        out.push(`d ${r} ${st.mtimeMs}`);
+        walk(r);
+      } else out.push(`f ${r} ${st.size} ${st.mtimeMs} ${sha256(path.join(dir, r))}`);
+    }
+  };
+  walk('');
+  return out;
+}
+
+/**
+ * Every entry of a volume but its `lost+found`, recursively: for each, its
+ * path and a JSON line of type, path, mode and, for files, size, mtime (s)
+ * and content hash.
+ */
+export function treeEntries(dir: string): Array<{ rel: string; line: string }> {
+  const out: Array<{ rel: string; line: string }> = [];
+  const walk = (rel: string) => {
+    for (const name of fs.readdirSync(path.join(dir, rel)).sort()) {
+      const r = rel ? `${rel}/${name}` : name;
+      if (r === 'lost+found') continue;
+      const st = fs.lstatSync(path.join(dir, r));
+      const mode = (st.mode & 0o7777).toString(8);
+      if (st.isDirectory()) {
+        out.push({ rel: r, line: JSON.stringify(['d', r, mode]) });
+        walk(r);
+      } else out.push({ rel: r, line: JSON.stringify(['f', r, mode, st.size, Math.floor(st.mtimeMs / 1000), sha256(path.join(dir, r))]) });
+    }
+  };
+  walk('');
+  return out;
 }

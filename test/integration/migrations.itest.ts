@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Chart, Duration, Testing } from 'cdk8s';
-import { CeleryPair, ErpApi, ExternalDatabase, Migrations } from '../../src';
+import { CeleryPair, ErpApi, ExternalDatabase, Migrations, PostgresSslMode } from '../../src';
 import { INVENTORY_MIGRATIONS, writeDjangoProject } from './django-project';
 import {
   APP_USER, container, containerEnv, describe_, expectSuccess, freePort, killChildren, Manifest, one, PgCluster, podSpec,
@@ -34,7 +34,8 @@ function synthApp(databaseName: string, opts: { port?: number; migrations?: Migr
   const chart = new Chart(Testing.app(), 'it', { namespace: 'erp' });
   const api = new ErpApi(chart, 'Api', {
     image: IMAGE,
-    database: ExternalDatabase.of({ host: '127.0.0.1', port: opts.port ?? pg.port, databaseName }),
+    // the loopback test server has no certificate (TLS itself: tls.itest.ts)
+    database: ExternalDatabase.of({ host: '127.0.0.1', port: opts.port ?? pg.port, databaseName, sslMode: PostgresSslMode.PREFER }),
     migrations: opts.migrations ?? Migrations.django({ waitAttempts: 5, waitInterval: Duration.seconds(1) }),
   });
   // 1 s timeout -> one attempt (Celery polls every 5 s), to keep the negative case short

@@ -1,6 +1,7 @@
 /**
- * Issue 7, parts 3-5, against a throwaway PostgreSQL, all taken from a
- * synthesized CostMgmtPostgres and run in the order the cluster runs them:
+ * Issue 7, parts 3-5 (part 4 as issue 14 made backups sets), against a
+ * throwaway PostgreSQL, all taken from a synthesized CostMgmtPostgres and run
+ * in the order the cluster runs them:
  *
  *   5. the credentials Job (`python3 -c <program>`, run as synthesized
  *      against an in-process fake Kubernetes API, see fake-kube-api.ts)
@@ -8,31 +9,46 @@
  *   3. the server starts with the generated config (pg_stat_statements
  *      preloaded) and the start hook runs the init SQL, reading the hive
  *      password from the Secret volume the Job's Secret fills;
- *   4. the backup CronJob dumps the application database with the generated
- *      password, the dump is restored, old dumps are pruned.
+ *   4. the pods of the backup CronJob (dump -> archive -> prune) and of the
+ *      restore template (restore -> unarchive), for the construct pointed at
+ *      this server as an external one (TLS required, koku and hive each as
+ *      its owner with the generated passwords, a media volume): a complete
+ *      set, retention, a failing dump that stops the pod, a restore of a
+ *      damaged database and media volume.
  *
  * Absolute paths in the hooks are the pod's mount paths; each volume is laid
  * out under a temp root exactly as the manifest mounts it (ConfigMap items,
  * Secret items, emptyDirs, PVCs) and only those mount paths are re-rooted in
  * the script text: the rest of every script runs byte for byte as synthesized.
  */
+import { execFileSync, spawnSync } from 'child_process';
+import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
+import { ARCHIVE_DIR, BACKUP_DIR, STATE_DIR } from '../../src/backup-scripts';
 import { CostMgmtPostgres } from '../../src/cost-mgmt-postgres';
+import { PostgresBackupOptions } from '../../src/postgres-backup';
 import { rolePasswordEnv } from '../../src/postgres-sql';
 import { FakeKubeApi, KubeCall } from './fake-kube-api';
 import {
-  container, containerEnv, expectSuccess, killChildren, Manifest, one, PgCluster, podSpec, record, run, RunResult, say, Secrets,
+  container, containerEnv, describe_, expectSuccess, killChildren, Manifest, one, PgCluster, podSpec, record, run, RunResult, say, Secrets, sleep, treeEntries, volumeFingerprint,
 } from './harness';
 
 const NAMESPACE = 'erp';
+const AS_ROOT = process.getuid?.() === 0;
+/** UID of the PostgreSQL client containers and the pods' fsGroup (CostMgmtPostgres's). */
+const PG_UID = 26;
+/** UID owning the media files (the API's user): `backup.archives[].user`. */
+const MEDIA_UID = 1000;
 let pg: PgCluster;
+/** The test server's major version (what `version` declares for the external server). */
+let serverMajor: number;
 let work: string;
 /** The in-cluster CostMgmtPostgres (defaults), synthesized. */
 let inCluster: Manifest[];
-/** The same construct with `enabled: false` pointed at the test server: the backup CronJob with a reachable PGHOST. */
+/** The same construct with `enabled: false` pointed at the test server ({@link externalProps}): backup pods with a reachable PGHOST. */
 let external: Manifest[];
 /** The fake Kubernetes API the credentials Job talks to; its Secrets feed parts 3 and 4. */
 let kubeApi: FakeKubeApi;
@@ -45,6 +61,22 @@ function synth(props: ConstructorParameters<typeof CostMgmtPostgres>[2]): Manife
   const chart = new Chart(Testing.app(), 'pg', { namespace: NAMESPACE });
   new CostMgmtPostgres(chart, 'Postgres', props);
   return Testing.synth(chart) as Manifest[];
+}
+
+/**
+ * The external server as production describes it (sslMode defaults to
+ * `require`), on the test server, with its declared version, hive as a second
+ * database (dumped and restored as its owner) and the API's media volume.
+ */
+function externalProps(backup: PostgresBackupOptions = {}): ConstructorParameters<typeof CostMgmtPostgres>[2] {
+  return {
+    enabled: false, host: '127.0.0.1', port: pg.port, version: serverMajor,
+    backup: {
+      databases: [{ name: 'hive', secretName: 'postgres-hive-credentials' }],
+      archives: [{ name: 'media', claimName: 'media', user: MEDIA_UID }],
+      ...backup,
+    },
+  };
 }
 
 /** Secrets created so far by the credentials Job (the fake API's store, decoded). */
@@ -116,7 +148,8 @@ beforeAll(async () => {
   fs.writeFileSync(conf, one(inCluster, 'ConfigMap', 'postgres-config').data['erp-k8s.conf']);
   pg = await PgCluster.create('postgres', conf);
   pg.start();
-  external = synth({ enabled: false, host: '127.0.0.1', port: pg.port });
+  serverMajor = Math.floor(Number(pg.value('SHOW server_version_num')) / 10000);
+  external = synth(externalProps());
   kubeApi = await FakeKubeApi.start(SA_TOKEN);
   saDir = path.join(work, 'serviceaccount');
   fs.mkdirSync(saDir);
@@ -375,109 +408,500 @@ describe('3. PostgreSQL initialization (ConfigMap hooks + init SQL)', () => {
 
 // ------------------------------------------------------------------ part 4
 
-describe('4. backup CronJob (pg_dump + retention)', () => {
-  const rows = 2500;
-  let cron: Manifest;
+/**
+ * The pods of the backup CronJob and of the restore template, run as the
+ * kubelet runs them: init containers one after the other, the pod stopping
+ * at the first that fails; each container with the manifest's env (Secrets
+ * from the fake API, i.e. those the credentials Job created), as the
+ * manifest's runAsUser/runAsGroup with the pod's fsGroup as supplementary
+ * group (setpriv, when the suite runs as root), and its mount paths re-rooted
+ * into the pod's directory. emptyDirs (/state, /tmp) are new for each pod and
+ * shared by its containers; the PVCs (the backup volume, the media volume)
+ * are host directories attached to each pod that mounts them (moved into the
+ * pod's directory while it runs, moved back after), so they outlive pods.
+ */
 
-  beforeAll(() => {
-    cron = one(external, 'CronJob', 'postgres-backup');
-    pg.psql(`SET ROLE koku;
-      CREATE TABLE invoices (id serial PRIMARY KEY, customer text NOT NULL, amount numeric(12,2) NOT NULL, created timestamptz DEFAULT now());
-      INSERT INTO invoices (customer, amount) SELECT 'customer-' || (g % 97), g * 1.25 FROM generate_series(1, ${rows}) g;`, 'koku');
+/** Storage of the PersistentVolumeClaims, by claim name: host directories that outlive the pods. */
+const claims = new Map<string, string>();
+
+/** A claim's storage as the kubelet leaves a fresh volume after applying the pod's fsGroup: root-owned, group fsGroup, setgid. */
+function provisionClaim(name: string, mode: number, fsGroup: number): string {
+  const dir = path.join(work, 'claims', name);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.chmodSync(path.dirname(dir), 0o755);
+  fs.chmodSync(dir, mode);
+  if (AS_ROOT) fs.chownSync(dir, 0, fsGroup);
+  claims.set(name, dir);
+  return dir;
+}
+
+/** What the scripts may name: every mount path of the pod and its parents but `/` (`/archive` for `/archive/media`), and the backup programs' three. */
+function podPaths(mountPaths: string[]): string[] {
+  const out = new Set<string>([BACKUP_DIR, STATE_DIR, ARCHIVE_DIR]);
+  for (const mp of mountPaths) for (let p = mp; p !== '/' && p !== '.'; p = path.posix.dirname(p)) out.add(p);
+  return [...out].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * Re-roots the in-pod paths in one argument or env value: each occurrence of
+ * a pod path (at a path boundary, in one pass) becomes `<root><path>`. Throws
+ * when a pod path appears elsewhere than at a boundary, or when the container
+ * names one it does not mount (in the pod it would hit the read-only root
+ * filesystem), so nothing escapes the re-rooting unnoticed.
+ */
+function rerootText(text: string, all: string[], mine: Set<string>, root: string, what: string): { text: string; moved: number } {
+  const alt = all.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+  const raw = (text.match(new RegExp(alt, 'g')) ?? []).length;
+  let moved = 0;
+  const out = text.replace(new RegExp(`(?<=^|[\\s'"=(:])(${alt})(?=[/'"\\s);]|$)`, 'gm'), (p: string) => {
+    if (!mine.has(p)) throw new Error(`${what} uses ${p}, which its container does not mount`);
+    moved++;
+    return root + p;
   });
+  if (moved !== raw) throw new Error(`${what}: re-rooted ${moved} of ${raw} in-pod paths:\n${text}`);
+  return { text: out, moved };
+}
 
-  /** The CronJob's command with its backup volume re-rooted to `root`; asserts it is the in-cluster one too. */
-  function backupCommand(root: string): string[] {
-    const c = container(cron, 'pg-dump');
-    expect(c.command).toEqual(container(one(inCluster, 'CronJob', 'postgres-backup'), 'pg-dump').command);
-    const mounts = mountVolumes(external, cron, 'pg-dump', root);
-    const { script, moved } = reroot(c.command[2], mounts, root);
-    expect(moved).toBe(1);
-    return [c.command[0], c.command[1], script];
-  }
+interface ContainerRun {
+  readonly name: string;
+  readonly init: boolean;
+  readonly uid?: number;
+  readonly groups: number[];
+  /** In-pod paths re-rooted in its command and env. */
+  readonly moved: number;
+  readonly r: RunResult;
+}
 
-  function backupDir(root: string): string {
-    const m = container(cron, 'pg-dump').volumeMounts.find((x: Manifest) => x.mountPath !== '/tmp');
-    return path.join(root, m.mountPath);
-  }
+interface PodRun {
+  readonly label: string;
+  /** The containers that ran, in order. */
+  readonly runs: ContainerRun[];
+  /** The init container that failed: the pod stopped there, its later containers never started. */
+  readonly failedAt?: string;
+  /** Where an in-pod path was (is, for emptyDirs) on the host. */
+  readonly host: (podPath: string) => string;
+}
 
-  test('dumps a restorable backup, then prunes dumps older than the retention and keeps the rest', async () => {
-    const script = container(cron, 'pg-dump').command[2] as string;
-    const retention = Number(/retention_days=(\d+)/.exec(script)?.[1]);
-    expect(retention).toBe(7); // the default (dev, staging)
-    expect(synth({ enabled: false, host: '127.0.0.1', backup: { retentionDays: 30 } })
-      .find((o) => o.kind === 'CronJob')!.spec.jobTemplate.spec.template.spec.containers[0].command[2]).toContain('retention_days=30');
+const ms = (r: RunResult) => r.endedAt - r.startedAt;
+const byName = (p: PodRun, name: string) => {
+  const c = p.runs.find((x) => x.name === name);
+  if (!c) throw new Error(`${p.label}: container ${name} did not run (ran: ${p.runs.map((x) => x.name).join(', ')})`);
+  return c.r;
+};
 
-    const root = fs.mkdtempSync(path.join(work, 'backup-root-'));
-    const command = backupCommand(root);
-    const dir = backupDir(root);
-    const days = (n: number) => new Date(Date.now() - n * 86_400_000);
-    const seed: Array<[string, number, boolean]> = [ // name, age in days, expected to survive
-      ['koku-20240101T020000Z.dump', 40, false],
-      ['koku-20240110T020000Z.dump', retention + 0.05, false], // just past the window
-      ['koku-20240111T020000Z.dump', retention - 0.05, true], // just inside it
-      ['koku-20240115T020000Z.dump', 1, true],
-      ['koku-20240116T020000Z.dump.partial', 2, false], // an interrupted dump
-      ['hive-20240101T020000Z.dump', 40, true], // another database's dumps are not ours
-      ['README.txt', 40, true],
-    ];
-    for (const [name, age] of seed) {
-      fs.writeFileSync(path.join(dir, name), 'old');
-      fs.utimesSync(path.join(dir, name), days(age), days(age));
+/** Runs the pod of a Job or CronJob as described above. */
+async function runPod(workload: Manifest, label: string, secrets: Secrets = clusterSecrets()): Promise<PodRun> {
+  const spec = podSpec(workload);
+  const sc = spec.securityContext ?? {};
+  const root = fs.mkdtempSync(path.join(work, 'pod-'));
+  fs.chmodSync(root, 0o755);
+  const host = (p: string) => root + p;
+  const all: Array<{ c: Manifest; init: boolean }> = [
+    ...(spec.initContainers ?? []).map((c: Manifest) => ({ c, init: true })),
+    ...spec.containers.map((c: Manifest) => ({ c, init: false })),
+  ];
+  const mountedAt = new Map<string, string>(); // volume -> its one mount path in this pod
+  for (const { c } of all) {
+    for (const m of c.volumeMounts ?? []) {
+      if (m.subPath) throw new Error(`${c.name}: subPath mounts are not laid out here`);
+      if ((mountedAt.get(m.name) ?? m.mountPath) !== m.mountPath) throw new Error(`volume ${m.name} mounted at two paths; not laid out here`);
+      mountedAt.set(m.name, m.mountPath);
     }
-    const env = containerEnv(container(cron, 'pg-dump'), clusterSecrets());
-    expect([env.PGHOST, env.PGPORT, env.PGUSER, env.PGDATABASE]).toEqual(['127.0.0.1', String(pg.port), 'koku', 'koku']);
-    const r = await run(command, { cwd: work, env, label: 'backup CronJob', pathPrefix: [pg.bin] });
-    expectSuccess(r);
-    const files = fs.readdirSync(dir);
-    const made = files.filter((f) => /^koku-\d{8}T\d{6}Z\.dump$/.test(f) && !seed.some(([n]) => n === f));
-    expect(made).toHaveLength(1);
-    for (const [name, , keep] of seed) expect([name, files.includes(name)]).toEqual([name, keep]);
-    const pruned = seed.filter(([, , keep]) => !keep).map(([n]) => n);
-    for (const n of pruned) expect(r.stdout).toContain(path.join(dir, n));
-    expect((fs.statSync(path.join(dir, made[0])).mode & 0o777).toString(8)).toBe('600'); // umask 077
+  }
+  const paths = podPaths([...mountedAt.values()]);
+  const attached: Array<[string, string]> = [];
+  try {
+    for (const [name, mountPath] of mountedAt) {
+      const v = (spec.volumes ?? []).find((x: Manifest) => x.name === name);
+      if (!v) throw new Error(`a container mounts ${name}, which the pod does not define`);
+      const dest = host(mountPath);
+      fs.mkdirSync(path.dirname(dest), { recursive: true });
+      if (v.emptyDir) {
+        fs.mkdirSync(dest);
+        fs.chmodSync(dest, 0o2777); // an emptyDir is 0777; with fsGroup: group fsGroup, setgid
+        if (AS_ROOT && sc.fsGroup !== undefined) fs.chownSync(dest, 0, sc.fsGroup);
+      } else if (v.persistentVolumeClaim) {
+        const dir = claims.get(v.persistentVolumeClaim.claimName);
+        if (!dir) throw new Error(`PVC ${v.persistentVolumeClaim.claimName} does not exist: the pod would stay Pending`);
+        fs.renameSync(dir, dest); // attach
+        attached.push([dir, dest]);
+      } else throw new Error(`volume ${name}: only emptyDirs and PVCs are laid out here`);
+    }
 
-    // Restore into a new database and compare, as an operator would: as the
-    // superuser (`kubectl exec postgres-0 -- pg_restore ...`).
-    const local = { PGHOST: pg.socketDir, PGPORT: String(pg.port), PGUSER: 'postgres' };
-    pg.psql('CREATE DATABASE koku_restore OWNER koku');
-    const restore = await run(['pg_restore', '--exit-on-error', '-d', 'koku_restore', path.join(dir, made[0])], {
-      cwd: work, label: 'pg_restore (superuser)', pathPrefix: [pg.bin], env: local,
-    });
-    expectSuccess(restore);
-    const q = 'SELECT count(*), sum(amount) FROM invoices';
-    expect(pg.value(q, 'koku_restore')).toBe(pg.value(q, 'koku'));
-    expect(pg.value('SELECT count(*) FROM invoices', 'koku_restore')).toBe(String(rows));
-    expect(pg.value("SELECT tableowner FROM pg_tables WHERE tablename = 'invoices'", 'koku_restore')).toBe('koku');
-    // The same restore as the application role stops at CREATE EXTENSION pg_stat_statements (superuser only).
-    pg.psql('CREATE DATABASE koku_restore_app OWNER koku');
-    const asApp = await run(['pg_restore', '--exit-on-error', '-d', 'koku_restore_app', path.join(dir, made[0])], {
-      cwd: work, label: 'pg_restore (app role)', pathPrefix: [pg.bin],
-      env: { PGHOST: '127.0.0.1', PGPORT: String(pg.port), PGUSER: 'koku', PGPASSWORD: env.PGPASSWORD },
-    });
-    const appNote = asApp.code === 0 ? 'it also restores as the app role'
-      : `as the app role pg_restore stops: ${(asApp.stderr.match(/ERROR: .*/) ?? ['?'])[0].replace(/\s+/g, ' ').trim()}`;
+    const runContainer = async ({ c, init }: { c: Manifest; init: boolean }): Promise<ContainerRun> => {
+      const mine = new Set(podPaths((c.volumeMounts ?? []).map((m: Manifest) => m.mountPath as string)).filter((p) =>
+        (c.volumeMounts ?? []).some((m: Manifest) => m.mountPath === p || m.mountPath.startsWith(p + '/'))));
+      let moved = 0;
+      const argv = [...c.command, ...(c.args ?? [])].map((a: string, i: number) => {
+        const x = rerootText(a, paths, mine, root, `${c.name} argv[${i}]`);
+        moved += x.moved;
+        return x.text;
+      });
+      const env = containerEnv(c, secrets);
+      for (const [k, val] of Object.entries(env)) {
+        const x = rerootText(val, paths, mine, root, `${c.name} env ${k}`);
+        moved += x.moved;
+        env[k] = x.text;
+      }
+      if (!mine.has('/tmp')) throw new Error(`${c.name} mounts no /tmp (read-only root filesystem): not run here`);
+      const uid: number | undefined = c.securityContext?.runAsUser ?? sc.runAsUser;
+      const gid: number | undefined = c.securityContext?.runAsGroup ?? sc.runAsGroup ?? uid;
+      const groups = [...new Set([gid, sc.fsGroup, ...(sc.supplementalGroups ?? [])].filter((g) => g !== undefined))] as number[];
+      if (AS_ROOT && (uid === undefined || uid === 0)) throw new Error(`${c.name}: no non-root runAsUser`);
+      const command = AS_ROOT ? ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, `--groups=${groups.join(',')}`, '--', ...argv] : argv;
+      const tmp = host('/tmp'); // HOME and TMPDIR: the pod's /tmp emptyDir (the image's HOME is on the read-only root)
+      const r = await run(command, { cwd: tmp, label: `${label}: ${c.name}`, pathPrefix: [pg.bin], timeoutMs: 120_000, env: { HOME: tmp, TMPDIR: tmp, ...env } });
+      return { name: c.name, init, uid, groups, moved, r };
+    };
 
-    const size = fs.statSync(path.join(dir, made[0])).size;
-    say('backup', `CronJob pg-dump (retention ${retention} d, generated koku password): exit 0, wrote ${made[0]} (${size} bytes, mode 600, ` +
-      `pg_restore --list ok); restored as postgres into koku_restore: ${rows} rows, same count and sum, owner koku; ${appNote}`);
-    say('backup', `retention: pruned ${pruned.length} (${pruned.join(', ')}); kept ${seed.length - pruned.length} ` +
-      `(${seed.filter(([, , k]) => k).map(([n]) => n).join(', ')})`);
-    record('backups', `1 made, restored (${rows} rows match); ${pruned.length} pruned, ${seed.length - pruned.length} kept; failed dump prunes nothing`);
+    const runs: ContainerRun[] = [];
+    for (const x of all.filter((y) => y.init)) {
+      const cr = await runContainer(x);
+      runs.push(cr);
+      if (cr.r.code !== 0) return { label, runs, failedAt: cr.name, host };
+    }
+    runs.push(...await Promise.all(all.filter((y) => !y.init).map(runContainer))); // main containers start together
+    return { label, runs, host };
+  } finally {
+    for (const [dir, dest] of attached.reverse()) fs.renameSync(dest, dir); // detach
+  }
+}
+
+/** Throws with every container's output unless all of them exited 0. */
+function expectPodSuccess(p: PodRun): void {
+  if (p.failedAt !== undefined || p.runs.some((c) => c.r.code !== 0)) {
+    throw new Error(`pod ${p.label} failed${p.failedAt ? ' at ' + p.failedAt : ''}\n${p.runs.map((c) => describe_(c.r)).join('\n')}`);
+  }
+}
+
+/** Everything a restore must bring back in a database: tables and owners, every row (digest), sequences, indexes, views, constraints. */
+function dbState(db: string): string {
+  const catalog = pg.psql(`
+    SELECT 'table', schemaname, tablename, tableowner FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 2, 3;
+    SELECT 'sequence', schemaname, sequencename, sequenceowner, last_value FROM pg_sequences ORDER BY 2, 3;
+    SELECT 'index', schemaname, indexname, indexdef FROM pg_indexes WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 2, 3;
+    SELECT 'view', schemaname, viewname, viewowner, definition FROM pg_views
+      WHERE schemaname NOT IN ('pg_catalog', 'information_schema') AND viewowner <> 'postgres' ORDER BY 2, 3;
+    SELECT 'constraint', conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint
+      WHERE connamespace = 'public'::regnamespace ORDER BY 2, 3;`, db);
+  const tables = pg.psql("SELECT format('%I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1", db)
+    .split('\n').filter(Boolean);
+  const rows = tables.map((t) => `rows ${t}: ${pg.value(`SELECT count(*) || ' ' || md5(coalesce(string_agg(x::text, E'\\n' ORDER BY x::text), '')) FROM ${t} x`, db)}`);
+  return [catalog, ...rows].join('\n');
+}
+
+
+/** Every entry of a volume but lost+found, as JSON lines (see treeEntries). */
+const treeState = (dir: string): string[] => treeEntries(dir).map((e) => e.line);
+
+const SET_RE = /^\d{8}T\d{6}Z-[a-z-]+$/;
+const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
+
+describe('4. backup and restore pods (postgres-backup, postgres-restore) as synthesized', () => {
+  const invoices = 2500;
+  let cron: Manifest;
+  let restoreCron: Manifest;
+  let fsGroup: number;
+  let backups: string;
+  let media: string;
+  /** The set of test 2 and the state it holds, for the restore. */
+  let madeSet: string;
+  let atBackup: { koku: string; hive: string; media: string[] };
+
+  /** Writes a media file as the API would (its user, group fsGroup). */
+  function mediaFile(rel: string, content: string | Buffer, mode = 0o644): void {
+    const f = path.join(media, rel);
+    fs.mkdirSync(path.dirname(f), { recursive: true });
+    fs.writeFileSync(f, content);
+    fs.chmodSync(f, mode);
+    if (AS_ROOT) {
+      for (let d = path.dirname(rel); d !== '.'; d = path.dirname(d)) fs.chownSync(path.join(media, d), MEDIA_UID, fsGroup);
+      fs.chownSync(f, MEDIA_UID, fsGroup);
+    }
+  }
+
+  /** A directory or file in the backup volume as an earlier run (UID 26) left it, `days` old. */
+  function seed(name: string, days: number): void {
+    const p = path.join(backups, name);
+    const when = new Date(Date.now() - days * 86_400_000);
+    if (name.endsWith('.dump') || name.endsWith('.txt')) fs.writeFileSync(p, 'old');
+    else {
+      fs.mkdirSync(p);
+      fs.writeFileSync(path.join(p, 'koku.dump'), 'old');
+      if (AS_ROOT) fs.chownSync(path.join(p, 'koku.dump'), PG_UID, fsGroup);
+    }
+    if (AS_ROOT) fs.chownSync(p, PG_UID, fsGroup);
+    fs.utimesSync(p, when, when);
+  }
+
+  /** The dump container's libpq session over TCP, as its env says: `ssl|version` of pg_stat_ssl. */
+  function clientTls(): string {
+    const env = containerEnv(container(cron, 'dump'), clusterSecrets());
+    const r = spawnSync(path.join(pg.bin, 'psql'), ['-X', '-At', '-c', 'SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()'], {
+      encoding: 'utf8',
+      env: { PATH: '/usr/bin:/bin', PGHOST: env.PGHOST, PGPORT: env.PGPORT, PGSSLMODE: env.PGSSLMODE, PGUSER: env.DB_USER_0, PGPASSWORD: env.DB_PASSWORD_0, PGDATABASE: env.DB_NAME_0 },
+    });
+    return r.status === 0 ? r.stdout.trim() : `exit ${r.status}: ${r.stderr.trim()}`;
+  }
+
+  beforeAll(async () => {
+    cron = one(external, 'CronJob', 'postgres-backup');
+    restoreCron = one(external, 'CronJob', 'postgres-restore');
+    fsGroup = podSpec(cron).securityContext.fsGroup;
+    expect(podSpec(restoreCron).securityContext.fsGroup).toBe(fsGroup);
+
+    // An external server is reached with sslmode=require (the default): give the test server TLS
+    // (a self-signed certificate; require does not verify it, verify-full is tls.itest.ts's).
+    const tls = path.join(pg.root, 'tls');
+    fs.mkdirSync(tls);
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=erp-it-postgres',
+      '-keyout', path.join(tls, 'server.key'), '-out', path.join(tls, 'server.crt')], { stdio: 'pipe' });
+    fs.chmodSync(path.join(tls, 'server.key'), 0o600);
+    if (AS_ROOT) execFileSync('chown', ['-R', 'postgres:', tls]);
+    pg.psql(`ALTER SYSTEM SET ssl_cert_file = '${path.join(tls, 'server.crt')}';
+      ALTER SYSTEM SET ssl_key_file = '${path.join(tls, 'server.key')}';
+      ALTER SYSTEM SET ssl = on;`);
+    pg.psql('SELECT pg_reload_conf()');
+    for (let i = 0; i < 50 && !clientTls().startsWith('t|'); i++) await sleep(100);
+    expect(clientTls()).toMatch(/^t\|TLSv1\.[23]$/);
+
+    pg.psql(`SET ROLE koku;
+      CREATE TABLE customers (id serial PRIMARY KEY, name text NOT NULL UNIQUE);
+      CREATE TABLE invoices (id serial PRIMARY KEY, customer_id int NOT NULL REFERENCES customers, amount numeric(12,2) NOT NULL,
+        created timestamptz NOT NULL);
+      INSERT INTO customers (name) SELECT 'customer-' || g FROM generate_series(1, 97) g;
+      INSERT INTO invoices (customer_id, amount, created)
+        SELECT 1 + g % 97, g * 1.25, timestamptz '2024-01-01 00:00:00+00' + g * interval '1 minute' FROM generate_series(1, ${invoices}) g;
+      CREATE INDEX invoices_created ON invoices (created);
+      CREATE VIEW customer_totals AS SELECT c.name, sum(i.amount) AS total FROM customers c JOIN invoices i ON i.customer_id = c.id GROUP BY c.name;`, 'koku');
+    pg.psql(`SET ROLE hive;
+      CREATE TABLE "TBLS" ("TBL_ID" bigint PRIMARY KEY, "TBL_NAME" varchar(256) NOT NULL, "CREATE_TIME" int);
+      INSERT INTO "TBLS" SELECT g, 'table_' || g, 1700000000 + g FROM generate_series(1, 300) g;`, 'hive');
+
+    // the claims the pods mount: the backup volume and the API's media volume (with an ext4 volume's root-only lost+found)
+    const claimOf = (w: Manifest, mountPath: string) => {
+      const m = [...(podSpec(w).initContainers ?? []), ...podSpec(w).containers].flatMap((c: Manifest) => c.volumeMounts ?? [])
+        .find((x: Manifest) => x.mountPath === mountPath);
+      return podSpec(w).volumes.find((v: Manifest) => v.name === m.name).persistentVolumeClaim.claimName as string;
+    };
+    expect([claimOf(cron, BACKUP_DIR), claimOf(cron, `${ARCHIVE_DIR}/media`)]).toEqual(['postgres-backups', 'media']);
+    expect([claimOf(restoreCron, BACKUP_DIR), claimOf(restoreCron, `${ARCHIVE_DIR}/media`)]).toEqual(['postgres-backups', 'media']);
+    backups = provisionClaim('postgres-backups', 0o2770, fsGroup);
+    media = provisionClaim('media', 0o2775, fsGroup);
+    if (AS_ROOT) {
+      fs.mkdirSync(path.join(media, 'lost+found'), { mode: 0o700 });
+      fs.chmodSync(path.join(media, 'lost+found'), 0o700);
+    }
+    mediaFile('avatars/alice.png', randomBytes(64 * 1024));
+    mediaFile('reports/2024/q1.csv', 'id,amount\n1,1.25\n2,2.50\n');
+    mediaFile('private.key', randomBytes(32).toString('hex') + '\n', 0o600);
+    mediaFile('notes 2024.txt', 'a name with a space\n');
   });
 
-  test('a failing dump (wrong password) exits non-zero and prunes nothing', async () => {
-    const root = fs.mkdtempSync(path.join(work, 'backup-fail-'));
-    const command = backupCommand(root);
-    const old = path.join(backupDir(root), 'koku-20240101T020000Z.dump');
-    fs.writeFileSync(old, 'old');
-    fs.utimesSync(old, new Date(Date.now() - 40 * 86_400_000), new Date(Date.now() - 40 * 86_400_000));
-    const env = containerEnv(container(cron, 'pg-dump'), { 'postgres-credentials': { ...clusterSecrets()['postgres-credentials'], password: 'wrong-password' } });
-    const r = await run(command, { cwd: work, env, label: 'backup CronJob (bad password)', pathPrefix: [pg.bin] });
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/password authentication failed/);
-    expect(fs.existsSync(old)).toBe(true);
-    expect(fs.readdirSync(path.dirname(old)).filter((f) => f.endsWith('.dump'))).toEqual([path.basename(old)]);
-    say('backup', `wrong password: exit ${r.code} ("password authentication failed"), the 40-day-old dump is still there: a failed backup never prunes`);
+  test('the pods: containers in order, the same programs as in-cluster, users, env (TLS, both databases, retention)', () => {
+    const order = (w: Manifest) => ({ init: (podSpec(w).initContainers ?? []).map((c: Manifest) => c.name), main: podSpec(w).containers.map((c: Manifest) => c.name) });
+    expect(order(cron)).toEqual({ init: ['dump', 'archive'], main: ['prune'] });
+    expect(order(restoreCron)).toEqual({ init: ['restore'], main: ['unarchive'] });
+    expect(restoreCron.spec.suspend).toBe(true); // a template: kubectl create job --from=cronjob/postgres-restore
+    // the programs are the in-cluster server's (only env, users and mounts differ)
+    for (const w of [cron, restoreCron]) {
+      const inClusterW = one(inCluster, 'CronJob', w.metadata.name);
+      expect(order(inClusterW)).toEqual(order(w));
+      for (const c of [...podSpec(w).initContainers, ...podSpec(w).containers]) {
+        expect([c.name, container(inClusterW, c.name).command]).toEqual([c.name, c.command]);
+      }
+    }
+    const users = (w: Manifest) => Object.fromEntries([...podSpec(w).initContainers, ...podSpec(w).containers]
+      .map((c: Manifest) => [c.name, c.securityContext.runAsUser]));
+    expect(users(cron)).toEqual({ dump: PG_UID, archive: MEDIA_UID, prune: PG_UID });
+    expect(users(restoreCron)).toEqual({ restore: PG_UID, unarchive: MEDIA_UID });
+    expect(fsGroup).toBe(PG_UID);
+    // the media volume: read-only while archived, writable to restore
+    expect(container(cron, 'archive').volumeMounts.find((m: Manifest) => m.mountPath === `${ARCHIVE_DIR}/media`).readOnly).toBe(true);
+    expect(container(restoreCron, 'unarchive').volumeMounts.find((m: Manifest) => m.mountPath === `${ARCHIVE_DIR}/media`).readOnly).toBeFalsy();
+
+    const env = containerEnv(container(cron, 'dump'), clusterSecrets());
+    expect([env.PGHOST, env.PGPORT, env.PGSSLMODE, env.SERVER_MAJOR, env.DB_COUNT]).toEqual(['127.0.0.1', String(pg.port), 'require', String(serverMajor), '2']);
+    expect([env.DB_NAME_0, env.DB_USER_0, env.DB_NAME_1, env.DB_USER_1]).toEqual(['koku', 'koku', 'hive', 'hive']);
+    expect(env.DB_PASSWORD_0).toBe(clusterSecrets()['postgres-credentials'].password);
+    expect(env.DB_PASSWORD_1).toBe(clusterSecrets()['postgres-hive-credentials'].password);
+    expect(env.BACKUP_KIND).toBe('scheduled');
+    // the restore reaches the same server and databases as the same owners
+    expect(containerEnv(container(restoreCron, 'restore'), clusterSecrets()))
+      .toEqual(Object.fromEntries(Object.entries({ ...env, BACKUP: 'latest' }).filter(([k]) => k !== 'BACKUP_KIND')));
+    const retention = (objs: Manifest[]) => containerEnv(container(one(objs, 'CronJob', 'postgres-backup'), 'prune'), {}).RETENTION_DAYS;
+    expect(retention(external)).toBe('7'); // the default (dev, staging)
+    expect(retention(synth(externalProps({ retentionDays: 30 })))).toBe('30'); // production's
+    const tls = clientTls();
+    say('backup', `postgres-backup: init dump (UID ${PG_UID}) -> archive (UID ${MEDIA_UID}, media read-only) -> prune (UID ${PG_UID}), fsGroup ${fsGroup}; ` +
+      `postgres-restore (suspended): init restore (UID ${PG_UID}) -> unarchive (UID ${MEDIA_UID}); commands identical to the in-cluster server's; ` +
+      `env: DB_COUNT=2 (koku as koku, hive as hive, passwords from the Secrets the credentials Job created), SERVER_MAJOR=${serverMajor}, ` +
+      `PGSSLMODE=require (session: ssl ${tls.replace('|', ', ')}), RETENTION_DAYS 7 (default) / 30 (retentionDays: 30)`);
+  });
+
+  test('backup pod: dump -> archive -> prune writes one complete set (globals, koku, hive, media, SHA256SUMS) and prunes by RETENTION_DAYS', async () => {
+    const retention = Number(containerEnv(container(cron, 'prune'), {}).RETENTION_DAYS);
+    const seeds: Array<[string, number, boolean]> = [ // name, age in days, expected to survive
+      ['20240101T020000Z-scheduled', 40, false],
+      ['20240110T020000Z-scheduled', retention + 0.05, false], // just past the window
+      ['20240111T020000Z-pre-migration', retention - 0.05, true], // just inside it
+      ['20240115T020000Z-initial', 1, true],
+      ['.20240116T020000Z-scheduled.partial', 2, false], // a crashed run's leftover (older than a day)
+      ['.20240117T020000Z-scheduled.partial', 0.5, true], // younger: maybe a run in progress
+      ['koku-20240101T020000Z.dump', 40, false], // the layout before sets
+      ['koku-20240116T020000Z.dump', 1, true],
+      ['README.txt', 40, true], // not ours
+    ];
+    for (const [name, days] of seeds) seed(name, days);
+    atBackup = { koku: dbState('koku'), hive: dbState('hive'), media: treeState(media) };
+
+    const pod = await runPod(cron, 'backup pod');
+    expectPodSuccess(pod);
+    expect(pod.runs.map((c) => [c.name, c.init, c.uid])).toEqual([['dump', true, PG_UID], ['archive', true, MEDIA_UID], ['prune', false, PG_UID]]);
+    for (const c of pod.runs) expect([c.name, c.moved > 0]).toEqual([c.name, true]);
+    const dump = byName(pod, 'dump');
+    const archive = byName(pod, 'archive');
+    const prune = byName(pod, 'prune');
+
+    const made = fs.readdirSync(backups).filter((f) => SET_RE.test(f) && !seeds.some(([n]) => n === f));
+    expect(made).toHaveLength(1);
+    madeSet = made[0];
+    expect(madeSet).toMatch(/^\d{8}T\d{6}Z-scheduled$/);
+    expect(fs.readFileSync(path.join(pod.host(STATE_DIR), 'set'), 'utf8')).toBe(`${madeSet}\n`); // the pod's state emptyDir
+    expect(dump.stdout).toContain(`server PostgreSQL ${serverMajor}, client pg_dump (PostgreSQL) ${serverMajor}.`);
+    expect(dump.stderr).not.toMatch(/warning|error/i);
+    expect(dump.stdout).toMatch(/ {2}koku\.dump: \d+ bytes \(as koku\)\n {2}hive\.dump: \d+ bytes \(as hive\)\n/);
+    expect(archive.stdout).toMatch(/ {2}media\.tar\.gz: 4 files, \d+ bytes\n/);
+    expect(archive.stdout).toContain(`backup set written: ${pod.host(BACKUP_DIR)}/${madeSet} (`);
+
+    const dir = path.join(backups, madeSet);
+    const files = fs.readdirSync(dir).sort();
+    expect(files).toEqual(['SHA256SUMS', 'globals.sql', 'hive.dump', 'koku.dump', 'media.tar.gz']);
+    for (const f of ['.', ...files]) expect([f, fs.statSync(path.join(dir, f)).mode & 0o007]).toEqual([f, 0]); // umask 007
+    if (AS_ROOT) {
+      // written by two users of one group: the set belongs to the dump's user, the archive to the media user, both group fsGroup
+      expect(fs.statSync(dir).uid).toBe(PG_UID);
+      expect(fs.statSync(path.join(dir, 'media.tar.gz')).uid).toBe(MEDIA_UID);
+      for (const f of ['.', ...files]) expect([f, fs.statSync(path.join(dir, f)).gid]).toEqual([f, fsGroup]);
+    }
+    const globals = fs.readFileSync(path.join(dir, 'globals.sql'), 'utf8');
+    for (const role of ['koku', 'hive']) expect(globals).toMatch(new RegExp(`^CREATE ROLE ${role};$`, 'm'));
+    expect(globals).not.toMatch(/PASSWORD|SCRAM-SHA-256\$/);
+    const list = (db: string) => {
+      const l = spawnSync(path.join(pg.bin, 'pg_restore'), ['--list', path.join(dir, `${db}.dump`)], { encoding: 'utf8' });
+      expect([db, l.status, l.stderr]).toEqual([db, 0, '']);
+      return l.stdout;
+    };
+    const koku = list('koku');
+    const hive = list('hive');
+    for (const e of ['TABLE public invoices koku', 'TABLE DATA public invoices koku', 'TABLE public customers koku', 'VIEW public customer_totals koku']) {
+      expect([e, koku.includes(` ${e}\n`)]).toEqual([e, true]);
+    }
+    expect(hive).toContain(' TABLE DATA public TBLS hive\n');
+    expect(koku).not.toMatch(/ TABLE public \S+ hive$/m);
+    expect(hive).not.toMatch(/ TABLE public \S+ koku$/m);
+    const tar = spawnSync('tar', ['-tzf', path.join(dir, 'media.tar.gz')], { encoding: 'utf8' });
+    expect([tar.status, tar.stderr]).toEqual([0, '']);
+    expect(tar.stdout.split('\n').filter(Boolean).map((l) => l.replace(/^\.\//, '').replace(/\/$/, '')).sort())
+      .toEqual(atBackup.media.map((l) => JSON.parse(l)[1]).sort()); // every entry, no lost+found
+    const check = spawnSync('sha256sum', ['--check', '--strict', 'SHA256SUMS'], { cwd: dir, encoding: 'utf8' });
+    expect([check.status, check.stderr]).toEqual([0, '']);
+    expect(check.stdout.split('\n').filter(Boolean).sort()).toEqual(files.filter((f) => f !== 'SHA256SUMS').map((f) => `${f}: OK`));
+    expect(treeState(media)).toEqual(atBackup.media); // the media volume only read
+
+    // retention: RETENTION_DAYS from the manifest, after the set was sealed
+    const left = fs.readdirSync(backups);
+    for (const [name, , keep] of seeds) expect([name, left.includes(name)]).toEqual([name, keep]);
+    const pruned = seeds.filter(([, , keep]) => !keep).map(([n]) => n);
+    for (const n of pruned) expect(prune.stdout).toContain(`${pod.host(BACKUP_DIR)}/${n}\n`);
+    expect(prune.stdout).toContain(`local retention: ${retention} days (newest set ${madeSet} is always kept)`);
+    expect(left.filter((f) => f.endsWith('.partial'))).toEqual(['.20240117T020000Z-scheduled.partial']); // no partial of this run
+
+    const sizes = files.map((f) => `${f} ${kib(fs.statSync(path.join(dir, f)).size)}`).join(', ');
+    say('backup', `backup pod (${pod.runs.map((c) => `${c.name} ${c.r.code} in ${ms(c.r)} ms`).join(', ')}; ` +
+      `in-pod paths re-rooted: ${pod.runs.map((c) => `${c.name} ${c.moved}`).join(', ')}): set ${madeSet}: ${sizes}; ` +
+      `koku.dump as koku (${invoices} invoices), hive.dump as hive, media.tar.gz ${atBackup.media.length} entries without lost+found, ` +
+      'sha256sum --check --strict OK, media volume unchanged');
+    say('backup', `retention ${retention} d (manifest's RETENTION_DAYS): pruned ${pruned.length} (${pruned.join(', ')}); ` +
+      `kept ${seeds.length - pruned.length} seeded (${seeds.filter(([, , k]) => k).map(([n]) => n).join(', ')}) and the new set`);
+    record('backup pod (manifest)', `dump+archive+prune exit 0; 1 set (globals, koku, hive, media, SHA256SUMS); ${pruned.length} pruned, ` +
+      `${seeds.length - pruned.length} kept by RETENTION_DAYS=${retention}`);
+  });
+
+  test('a failing dump (wrong password) stops the pod: archive and prune never run, no set, older sets untouched', async () => {
+    seed('20240102T020000Z-scheduled', 40); // what prune would delete, had it run
+    const before = volumeFingerprint(backups);
+    const secrets = clusterSecrets();
+    const cases: Array<[string, string, RegExp]> = [
+      ['postgres-credentials', 'koku', /^$/], // fails at the first query: before the set exists
+      ['postgres-hive-credentials', 'hive', / {2}koku\.dump: \d+ bytes \(as koku\)\n/], // after koku.dump: the partial set is removed
+    ];
+    const lines: string[] = [];
+    for (const [secret, user, progress] of cases) {
+      const pod = await runPod(cron, `backup pod (wrong ${user} password)`, { ...secrets, [secret]: { ...secrets[secret], password: 'wrong-password' } });
+      expect(pod.failedAt).toBe('dump');
+      expect(pod.runs.map((c) => c.name)).toEqual(['dump']); // the pod stopped at its first failing init container
+      const dump = byName(pod, 'dump');
+      expect(dump.code).not.toBe(0);
+      expect(dump.stderr).toContain(`password authentication failed for user "${user}"`);
+      expect(dump.stdout.replace(/^(waiting for|server PostgreSQL|backup set) .*\n/gm, '')).toMatch(progress);
+      expect(volumeFingerprint(backups)).toEqual(before); // no set, no .partial, nothing pruned
+      expect(fs.existsSync(path.join(pod.host(STATE_DIR), 'set'))).toBe(false);
+      lines.push(`wrong ${user} password: dump exit ${dump.code} after ${ms(dump)} ms` +
+        (user === 'hive' ? ` (koku.dump written, then "${/backup failed \(exit \d+\): \S+ removed/.exec(dump.stderr)?.[0].replace(pod.host(BACKUP_DIR), BACKUP_DIR)}")` : ''));
+    }
+    say('backup', `${lines.join('; ')}; both times the pod stopped at dump (archive, prune not started), ` +
+      `backup volume byte-identical (${before.length} entries, the 40-day-old set kept)`);
+    record('failed backup (manifest)', 'pod stops at dump; no set, nothing pruned, older sets untouched');
+  });
+
+  test('restore pod: restore -> unarchive brings back the set: rows, dropped table, media; a table added after the backup is gone', async () => {
+    // damage: rows deleted, a table dropped, a table added after the backup, media changed, removed and added
+    pg.psql('DELETE FROM invoices WHERE id % 3 = 0; DROP TABLE customers CASCADE;', 'koku');
+    pg.psql('SET ROLE koku; CREATE TABLE added_after_backup (id int); INSERT INTO added_after_backup VALUES (1);', 'koku');
+    pg.psql('DELETE FROM "TBLS" WHERE "TBL_ID" > 100; UPDATE "TBLS" SET "TBL_NAME" = \'broken\';', 'hive');
+    mediaFile('reports/2024/q1.csv', 'id,amount\n1,999.99\n');
+    fs.rmSync(path.join(media, 'avatars'), { recursive: true });
+    mediaFile('uploaded-after-backup.txt', 'must disappear\n');
+    const damaged = { koku: dbState('koku'), hive: dbState('hive'), media: treeState(media) };
+    expect(damaged.koku).not.toEqual(atBackup.koku);
+    expect(damaged.hive).not.toEqual(atBackup.hive);
+    expect(damaged.media).not.toEqual(atBackup.media);
+    const sets = fs.readdirSync(backups).filter((f) => SET_RE.test(f)).sort();
+    expect(sets[sets.length - 1]).toBe(madeSet); // what BACKUP=latest (the manifest's default) resolves to
+
+    const pod = await runPod(restoreCron, 'restore pod');
+    expectPodSuccess(pod);
+    expect(pod.runs.map((c) => [c.name, c.init, c.uid])).toEqual([['restore', true, PG_UID], ['unarchive', false, MEDIA_UID]]);
+    const restore = byName(pod, 'restore');
+    const unarchive = byName(pod, 'unarchive');
+    expect(restore.stdout).toContain(`restoring ${madeSet}\nchecksums verified\n`);
+    expect(restore.stdout).toContain('  koku: restored (as koku)\n  hive: restored (as hive)\n');
+    expect(restore.stderr).not.toMatch(/ERROR|error/);
+    expect(unarchive.stdout).toContain(`  media: 4 files restored\nrestore of ${madeSet} complete`);
+    expect(unarchive.stderr).toBe('');
+
+    expect(dbState('koku')).toEqual(atBackup.koku);
+    expect(dbState('hive')).toEqual(atBackup.hive);
+    expect(pg.value("SELECT to_regclass('public.added_after_backup') IS NULL", 'koku')).toBe('t'); // DROP OWNED BY CURRENT_USER
+    expect(pg.value('SELECT count(*) FROM invoices', 'koku')).toBe(String(invoices));
+    expect(pg.value('SELECT count(*) FROM customer_totals', 'koku')).toBe('97');
+    expect(pg.value("SELECT extname FROM pg_extension WHERE extname = 'pg_stat_statements'", 'koku')).toBe('pg_stat_statements'); // the server's, left alone
+    expect(treeState(media)).toEqual(atBackup.media);
+    expect(fs.existsSync(path.join(media, 'uploaded-after-backup.txt'))).toBe(false);
+    if (AS_ROOT) {
+      expect(fs.statSync(path.join(media, 'avatars', 'alice.png')).uid).toBe(MEDIA_UID); // the unarchive's user owns what it wrote
+      expect(fs.statSync(path.join(media, 'lost+found')).uid).toBe(0); // untouched
+    }
+    // the application goes on: the sequence continues after the restored rows
+    pg.psql('SET ROLE koku; INSERT INTO invoices (customer_id, amount, created) VALUES (1, 1, now());', 'koku');
+    expect(pg.value('SELECT max(id) FROM invoices', 'koku')).toBe(String(invoices + 1));
+
+    say('restore', `restore pod (BACKUP=latest -> ${madeSet}; ${pod.runs.map((c) => `${c.name} ${c.r.code} in ${ms(c.r)} ms`).join(', ')}): ` +
+      `koku (${invoices} invoices, customers re-created, view back) and hive (300 TBLS rows) equal to their state at the backup ` +
+      `(tables, owners, row digests, sequences, indexes, constraints); added_after_backup gone (DROP OWNED BY CURRENT_USER); ` +
+      `media: changed file back, removed dir back, added file gone, ${atBackup.media.filter((l) => l.startsWith('["f"')).length} files equal ` +
+      '(content, mode, mtime); pg_stat_statements left as the server has it');
+    record('restore pod (manifest)', `restore+unarchive exit 0 in ${ms(restore) + ms(unarchive)} ms; koku, hive, media identical to the set; later table dropped`);
   });
 });
