@@ -1,10 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { buildEnvironment, ENVIRONMENTS, EnvironmentConfig, ErpEnvironment, SynthSecrets } from './environments';
+import { buildEnvironment, ENVIRONMENTS, EnvironmentConfig, ErpEnvironment, SynthSecrets, takesGatewaySecretValues } from './environments';
 import { findImmutableChanges, formatImmutableChange, GUARDED_KINDS, KubeObject } from './immutable-guard';
 import { checkPolicy, formatExemptions, formatViolations } from './policy';
 import { formatSchemaErrors, validateManifests } from './schema-validator';
-import { loadSecretValues } from './secret-values';
+import { cdk8sYaml, loadSecretValues, parseDotenv } from './secret-values';
 import { holdsExactly, ManifestFile, Phase, PHASES, RenderedFile, renderFiles, renderYaml, writeRenderedEnvironments } from './synthesizer';
 import { fail } from './validate';
 
@@ -96,32 +96,29 @@ export function gate(config: EnvironmentConfig, files: ManifestFile[]): { errors
   return { errors, warnings };
 }
 
-/** Parses a dotenv file (KEY=VALUE, # comments, optional quotes). */
-export function parseDotenv(text: string, file: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) return;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!m) fail(`${file}:${i + 1}`, 'line', line.replace(/=.*/, '=<redacted>'), 'must be KEY=VALUE');
-    out[m[1]] = m[2].replace(/^(['"])(.*)\1$/, '$2');
-  });
-  return out;
-}
-
 /** Selects environments by name, with an error listing the known ones. */
 export function selectEnvironments(all: Record<string, EnvironmentConfig>, only?: string[]): EnvironmentConfig[] {
   if (!only || only.length === 0) return Object.values(all);
   return only.map((n) => all[n] ?? fail('ERP_ENV', 'environment', n, `is unknown; choose from ${Object.keys(all).join(', ')}`));
 }
 
-/** Builds one environment with the secrets found for it. */
-export function buildWithSecrets(config: EnvironmentConfig, secretsDir: string, env: Record<string, string | undefined>): ErpEnvironment {
+/**
+ * Builds one environment with the secrets found for it: `.env.<env>` and
+ * `secrets.<env>.yaml` in `secretsDir`, `API_GATEWAY_*` in `env`. A secrets
+ * file the environment does not take is still checked, and reported to `warn`.
+ */
+export function buildWithSecrets(config: EnvironmentConfig, secretsDir: string, env: Record<string, string | undefined>,
+  warn: (message: string) => void = console.warn): ErpEnvironment {
   const dotenv = path.join(secretsDir, `.env.${config.name}`);
+  const gatewayFile = path.join(secretsDir, `secrets.${config.name}.yaml`);
   const secrets: SynthSecrets = {
     app: fs.existsSync(dotenv) ? parseDotenv(fs.readFileSync(dotenv, 'utf8'), dotenv) : undefined,
-    gateway: loadSecretValues({ file: path.join(secretsDir, `secrets.${config.name}.yaml`), env }),
+    gateway: loadSecretValues({ file: gatewayFile, env }),
   };
+  if (!takesGatewaySecretValues(config) && fs.existsSync(gatewayFile)) {
+    warn(`[${config.name}] ${gatewayFile} is not read: in production the API gateway references the existing Secret api-gateway-env `
+      + '(create it with kubectl, see README "Secrets, then apply") and takes no values at synth time; delete the file');
+  }
   return buildEnvironment(config, secrets);
 }
 
@@ -140,7 +137,7 @@ export function renderApp(options: RenderAppOptions): RenderedApp {
   let refused = 0;
   for (const config of configs) {
     try {
-      const built = buildWithSecrets(config, options.secretsDir ?? process.cwd(), options.env ?? {});
+      const built = buildWithSecrets(config, options.secretsDir ?? process.cwd(), options.env ?? {}, (w) => warnings.push(w));
       // renderFiles runs the construct validations (once for the whole app)
       const files = renderFiles(built.charts);
       // the gate sees the whole environment, namespace included, even when
@@ -189,17 +186,12 @@ export function synthesizeApp(options: SynthesizeAppOptions): SynthesisResult {
   return { files: written.files, objects: rendered.objects, warnings: rendered.warnings, unchanged: written.unchanged };
 }
 
-/** The YAML parser cdk8s writes with (YAML 1.1), already loaded by cdk8s. */
-function yamlModule(): typeof import('yaml') {
-  return require(require.resolve('yaml', { paths: [path.dirname(require.resolve('cdk8s'))] }));
-}
-
 const MANIFEST_FILE = /\.(ya?ml|json)$/;
 
 /** Parses a YAML stream (YAML 1.1 as cdk8s writes it; JSON too), `kind: List` flattened. */
 function parseManifests(text: string, file: string): KubeObject[] {
   const out: KubeObject[] = [];
-  for (const doc of yamlModule().parseAllDocuments(text, { version: '1.1' })) {
+  for (const doc of cdk8sYaml().parseAllDocuments(text, { version: '1.1' })) {
     if (doc.errors.length) throw new Error(`${file}: ${doc.errors[0].message.split('\n')[0]}`);
     const value = doc.toJSON();
     if (value && typeof value === 'object' && value.kind === 'List' && Array.isArray(value.items)) out.push(...value.items);

@@ -201,6 +201,11 @@ export function fetchScript(): string {
     'if [ "$name" = latest ]; then',
     `  name=$(rclone lsf --dirs-only ${TARGET} | sed 's:/$::' | grep -E '^[0-9]{8}T[0-9]{6}Z-' | sort | tail -n 1)`,
     '  [ -n "$name" ] || { echo "error: no backup set at $OFFSITE_BUCKET/$OFFSITE_PREFIX" >&2; exit 1; }',
+    // a missing set copies nothing and checks clean: say so instead
+    `elif ! rclone lsf --dirs-only ${TARGET} | grep -qxF "$name/"; then`,
+    '  echo "error: no backup set $name at $OFFSITE_BUCKET/$OFFSITE_PREFIX; the sets there:" >&2',
+    `  rclone lsf --dirs-only ${TARGET} | sed 's:/$::; s/^/  /' >&2`,
+    '  exit 1',
     'fi',
     `echo "downloading $name from $OFFSITE_BUCKET/$OFFSITE_PREFIX/"`,
     `rclone copy --stats-one-line -v ${TARGET}/"$name" "${BACKUP_DIR}/.$name.download"`,

@@ -7,7 +7,7 @@ import { ArgoCdHook, BOOTSTRAP_ENV, HelmHook, MigrationDelivery, OperationsComma
 import { addContainer, addPodLabels, disableServiceLinks, mountWritableDirectories, stableIdentity, standardLabels, templateHashedName } from './pod-helpers';
 import { checkResources, ComputeResources, resources } from './resources';
 import { restrictedPod } from './security';
-import { checkCron, checkDnsSubdomain, fail } from './validate';
+import { checkCron, checkDnsSubdomain, CRON_MACROS, fail } from './validate';
 
 /**
  * The one-off bootstrap: the first admin, created only if absent (safe to run
@@ -194,12 +194,8 @@ export class ErpOperations extends Construct {
   }
 }
 
-/** Splits a validated five-field cron expression for `Cron.schedule`. */
+/** Splits a schedule {@link checkCron} accepted into the five fields of `Cron.schedule` (a macro into its fields). */
 export function cronFields(expr: string): CronOptions {
-  const macros: Record<string, string> = {
-    '@yearly': '0 0 1 1 *', '@annually': '0 0 1 1 *', '@monthly': '0 0 1 * *', '@weekly': '0 0 * * 0',
-    '@daily': '0 0 * * *', '@midnight': '0 0 * * *', '@hourly': '0 * * * *',
-  };
-  const [minute, hour, day, month, weekDay] = (macros[expr] ?? expr).trim().split(/\s+/);
+  const [minute, hour, day, month, weekDay] = (Object.hasOwn(CRON_MACROS, expr) ? CRON_MACROS[expr] : expr).trim().split(/\s+/);
   return { minute, hour, day, month, weekDay };
 }

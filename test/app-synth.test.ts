@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { gate, parseDotenv, readManifestFile, renderApp, synthesizeApp } from '../src/app-synth';
+import { gate, readManifestFile, renderApp, synthesizeApp } from '../src/app-synth';
 import { buildEnvironment, dev, ENVIRONMENTS, prod } from '../src/environments';
 import { renderFiles, toYaml } from '../src/synthesizer';
 
@@ -98,6 +98,34 @@ describe('synthesizeApp', () => {
     const all = Object.values(snapshot(out)).join('\n');
     expect(all).not.toContain('k'.repeat(40));
     expect(all).not.toContain('b'.repeat(16));
+  });
+});
+
+describe('secrets files at synth time', () => {
+  test('a secrets.<env>.yaml the environment does not take is reported as a warning, and still checked', () => {
+    // GIVEN secrets files for dev (which takes them) and prod (which references an existing Secret)
+    const dir = tmpdir();
+    fs.writeFileSync(path.join(dir, 'secrets.dev.yaml'), 'SECRET_KEY: "dev-secret-value"\n');
+    fs.writeFileSync(path.join(dir, 'secrets.prod.yaml'), 'SECRET_KEY: "prod-secret-value"\n');
+    const warnings: string[] = [];
+    // WHEN
+    synthesizeApp({ outdir: tmpdir(), secretsDir: dir, warn: (w) => warnings.push(w) });
+    // THEN only prod's file is reported, through the synth's warn channel
+    const unread = warnings.filter((w) => w.includes('is not read'));
+    expect(unread).toEqual([expect.stringMatching(/^\[prod\] .*secrets\.prod\.yaml is not read: in production the API gateway references the existing Secret api-gateway-env/)]);
+    expect(warnings.join('\n')).not.toContain('prod-secret-value');
+    // AND it is still checked (a duplicate key fails)
+    fs.writeFileSync(path.join(dir, 'secrets.prod.yaml'), 'SECRET_KEY: "a"\nSECRET_KEY: "b"\n');
+    expect(() => renderApp({ only: ['prod'], secretsDir: dir, warn: () => undefined }))
+      .toThrow(/\[prod\] .*secrets\.prod\.yaml:2: 'SECRET_KEY' \("<redacted>"\) is set twice, on lines 1 and 2/);
+  });
+
+  test('fails when .env.<env> sets a key twice, naming the file, both lines and the key', () => {
+    const dir = tmpdir();
+    fs.writeFileSync(path.join(dir, '.env.prod'), `JWT_SECRET_KEY=${'k'.repeat(40)}\nJWT_SECRET_KEY=${'j'.repeat(40)}\n`);
+    expect(() => renderApp({ only: ['prod'], secretsDir: dir, warn: () => undefined }))
+      .toThrow(/\[prod\] .*\.env\.prod:2: 'JWT_SECRET_KEY' \("<redacted>"\) is set twice, on lines 1 and 2/);
+    expect(() => renderApp({ only: ['prod'], secretsDir: dir, warn: () => undefined })).not.toThrow('k'.repeat(40));
   });
 });
 
@@ -388,13 +416,4 @@ describe('scripts/synth.js compiles lib/ only when a source changed, and never s
     edit(source, mainTs('v3'));
     expect(synth().stdout).toBe('v3 ');
   }, 60_000);
-});
-
-describe('parseDotenv', () => {
-  test('reads KEY=VALUE, quotes, comments and export', () => {
-    expect(parseDotenv('# c\nA=1\nexport B="two words"\nC=\'x\'\n\n', '.env')).toEqual({ A: '1', B: 'two words', C: 'x' });
-  });
-  test('fails on a malformed line without showing its value', () => {
-    expect(() => parseDotenv('A=1\nnot a pair\n', '.env.dev')).toThrow(/^\.env\.dev:2: 'line' \("not a pair"\) must be KEY=VALUE/);
-  });
 });

@@ -19,6 +19,15 @@ export interface SynthSecrets {
   readonly gateway?: Record<string, string>;
 }
 
+/**
+ * Whether an environment takes the API gateway's secret values at synth time
+ * (`secrets.<env>.yaml`, `API_GATEWAY_*`): a development aid; production
+ * always references an existing Secret.
+ */
+export function takesGatewaySecretValues(config: EnvironmentConfig): boolean {
+  return !config.production;
+}
+
 /** An environment's charts, in apply order. */
 export interface ErpEnvironment {
   readonly config: EnvironmentConfig;
@@ -128,9 +137,7 @@ export function buildEnvironment(config: EnvironmentConfig, secrets: SynthSecret
     },
     // its own database and role on the environment's PostgreSQL server (no second StatefulSet)
     database: infra.gatewayDatabase,
-    // values from the git-ignored secrets.<env>.yaml are a development aid;
-    // production always references an existing Secret
-    secretValues: config.production ? undefined : secrets.gateway,
+    secretValues: takesGatewaySecretValues(config) ? secrets.gateway : undefined,
     migrations: { delivery: migrationDelivery, releaseId: config.releaseId, resources: config.sizing?.migrations },
     networkPolicy: { defaultDeny: false },
   });

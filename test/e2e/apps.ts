@@ -6,10 +6,11 @@
  */
 import { App, Chart } from 'cdk8s';
 import {
-  CostMgmtPostgres, ErpApi, ErpOperations, Migrations, Redis, defaultDeny, resources,
+  CostMgmtPostgres, ErpApi, ErpOperations, MigrationDelivery, Migrations, PostgresSslMode, Redis, defaultDeny, resources,
 } from '../../src';
 import { ENVIRONMENTS, EnvironmentConfig, EnvironmentSizing } from '../../src/environments';
 import { renderFiles, Phase } from '../../src/synthesizer';
+import { S3_BUCKET, S3_ENDPOINT } from './s3';
 
 /**
  * Release v2 of an environment: a new image tag, one env var changed,
@@ -53,17 +54,40 @@ export const TEST_NODE_SIZING: EnvironmentSizing = {
   credentials: resources('10m', '32Mi', '200m', '128Mi'),
 };
 
-/** The committed environments with test-node sizing; prod's servers point at {@link EXTERNAL_NS}. */
+/** ErpApi props of the suite's own small apps: one replica, no HPA/VPA/metrics, a 1Gi media volume, test-node sizing. */
+const SMALL_API = {
+  autoscaling: false, replicas: 1, vpa: false, metrics: false, media: { size: '1Gi' },
+  resources: TEST_NODE_SIZING.api, migrationResources: TEST_NODE_SIZING.migrations,
+} as const;
+
+/** The "external" server's kubernetes.io/tls Secret (CostMgmtPostgres `tls.secretName`; tls.ts makes it). */
+export const DATABASE_TLS_SECRET = 'postgres-tls';
+/** prod's CA Secret (`caSecretName`, key `ca.crt`; tls.ts makes it). */
+export const DATABASE_CA_SECRET = 'postgres-ca';
+
+/** Role and database of prod's gateway on the "external" server, and the Secret holding that role's credentials there. */
+export const GATEWAY_DB = { role: 'api_gateway', serverSecret: 'postgres-api-gateway-credentials' } as const;
+
+/**
+ * The committed environments with test-node sizing; prod's servers point at
+ * {@link EXTERNAL_NS}. prod's own database is checked with verify-full (the
+ * CA Secret `postgres-ca` in prod's namespace: the CA and the host name),
+ * the gateway's with prod's committed `require`: both modes run.
+ */
 export function e2eEnvironments(): Record<string, EnvironmentConfig> {
   const { dev, staging, prod } = ENVIRONMENTS;
-  if (prod.database.mode !== 'external') throw new Error('prod is expected to use an external database');
+  if (prod.database.mode !== 'external' || !prod.gateway.database) throw new Error('prod is expected to use external databases');
+  const dbHost = `postgres.${EXTERNAL_NS}.svc.cluster.local`;
   return {
     dev: { ...dev, sizing: TEST_NODE_SIZING },
     staging: { ...staging, sizing: TEST_NODE_SIZING },
     prod: {
       ...prod,
       sizing: TEST_NODE_SIZING,
-      database: { ...prod.database, host: `postgres.${EXTERNAL_NS}.svc.cluster.local` },
+      // off-site copies go to the S3 server running in the test cluster (s3.ts)
+      backups: { ...prod.backups, offsite: { ...prod.backups.offsite!, endpoint: S3_ENDPOINT, bucket: S3_BUCKET, provider: 'Other', region: 'us-east-1', forcePathStyle: true } },
+      database: { ...prod.database, host: dbHost, sslMode: PostgresSslMode.VERIFY_FULL, caSecretName: DATABASE_CA_SECRET },
+      gateway: { ...prod.gateway, database: { ...prod.gateway.database, host: dbHost } },
       redis: { mode: 'external', host: `redis.${EXTERNAL_NS}.svc.cluster.local`, port: 6379 },
     },
   };
@@ -74,12 +98,19 @@ function objectsOf(chart: Chart): Record<string, any>[] {
   return renderFiles([{ chart, phase: Phase.WORKLOADS }]).flatMap((f) => f.objects);
 }
 
-/** prod's "external" servers: our own CostMgmtPostgres and Redis, in another namespace, open to other namespaces. */
+/**
+ * prod's "external" servers: our own CostMgmtPostgres and Redis, in another
+ * namespace, open to other namespaces. PostgreSQL 15 (seed 004, prod's
+ * `version`), serving TLS with the Secret `postgres-tls` (create it first:
+ * tls.ts), with the gateway's own role and database.
+ */
 export function externalServers(): Record<string, any>[] {
   const app = new App({ outdir: 'unused' });
   const chart = new Chart(app, 'external', { namespace: EXTERNAL_NS });
   new CostMgmtPostgres(chart, 'Postgres', {
-    backup: false, networkPolicy: false, roles: [], databases: [], storageSize: '1Gi',
+    image: 'quay.io/sclorg/postgresql-15-c9s:c9s', tls: { secretName: DATABASE_TLS_SECRET },
+    backup: false, networkPolicy: false, storageSize: '1Gi',
+    roles: [GATEWAY_DB.role], databases: [{ name: GATEWAY_DB.role, owner: GATEWAY_DB.role }],
     resources: TEST_NODE_SIZING.postgres, credentialsResources: TEST_NODE_SIZING.credentials,
   });
   new Redis(chart, 'Redis', { networkPolicy: false, resources: TEST_NODE_SIZING.redis });
@@ -100,13 +131,7 @@ export function fastApiApp(): Record<string, any>[] {
     image: FASTAPI_IMAGE,
     database,
     migrations: Migrations.alembic({ workers: 2 }),
-    autoscaling: false,
-    replicas: 1,
-    vpa: false,
-    metrics: false,
-    media: { size: '1Gi' },
-    resources: TEST_NODE_SIZING.api,
-    migrationResources: TEST_NODE_SIZING.migrations,
+    ...SMALL_API,
     ingress: { host: FASTAPI_HOST },
   });
   new ErpOperations(chart, 'Operations', {
@@ -126,4 +151,42 @@ export function imagesOf(objects: Record<string, any>[]): string[] {
     for (const c of [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]) out.add(c.image);
   }
   return [...out].sort();
+}
+
+/** Namespace of the backup and restore drill (backup.e2e.ts). */
+export const DRILL_NS = 'erp-e2e-backup';
+/** Host of the drill app's Ingress (its probes' Host header, its ALLOWED_HOSTS). */
+export const DRILL_HOST = 'erp.backup.e2e.internal';
+/** Key prefix of the drill's sets in the test object store. */
+export const DRILL_PREFIX = 'drill';
+
+/**
+ * The drill's app: the Django ERP with media, in-namespace PostgreSQL and
+ * Redis, backups to the volume and off-site to `offsite` (the in-cluster S3
+ * server), media archived with them, plain kubectl delivery.
+ */
+export function backupDrillApp(offsite: { endpoint: string; bucket: string; credentialsSecret: string }): Record<string, any>[] {
+  const app = new App({ outdir: 'unused' });
+  const chart = new Chart(app, 'drill', { namespace: DRILL_NS });
+  defaultDeny(chart, 'DefaultDeny', DRILL_NS);
+  const apiName = 'erp-api';
+  const database = new CostMgmtPostgres(chart, 'Postgres', {
+    storageSize: '1Gi', resources: TEST_NODE_SIZING.postgres, credentialsResources: TEST_NODE_SIZING.credentials,
+    backup: {
+      size: '1Gi', resources: TEST_NODE_SIZING.backup, retentionDays: 7,
+      offsite: { ...offsite, prefix: DRILL_PREFIX, retentionDays: 30 },
+      archives: [{ name: 'media', claimName: `${apiName}-media`, user: 1000, colocateWith: { 'app.kubernetes.io/name': apiName, 'app.kubernetes.io/instance': apiName, 'app.kubernetes.io/component': 'api' } }],
+    },
+  });
+  const redis = new Redis(chart, 'Redis', { resources: TEST_NODE_SIZING.redis });
+  new ErpApi(chart, 'Api', {
+    name: apiName,
+    image: ENVIRONMENTS.dev.images.api,
+    database,
+    redis,
+    migrationDelivery: MigrationDelivery.plain(),
+    ...SMALL_API,
+    ingress: { host: DRILL_HOST },
+  });
+  return objectsOf(chart);
 }

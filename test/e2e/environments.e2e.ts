@@ -27,6 +27,8 @@ import {
   createNamespace, createSecret, diagnose, getObj, jobLogs, kubectl, kubectlAsync, list, Obj, restarts, say, secondsToReady, secretValue,
   useBundledTools, waitFor, writeTemp,
 } from './kube';
+import { createS3CredentialsSecret } from './s3';
+import { createDatabaseServerTls, handOutExternalDatabases } from './tls';
 
 jest.setTimeout(40 * 60 * 1000);
 
@@ -67,7 +69,8 @@ class FatalError extends Error {}
 /** Runs each CronJob once (`kubectl create job --from=cronjob/...`) and waits for it to Complete. */
 async function runCronJobsOnce(ns: string): Promise<string[]> {
   const names: string[] = [];
-  for (const cj of list(ns, 'cronjobs')) {
+  // the restore template replaces the data: backup.e2e.ts runs it in its drill
+  for (const cj of list(ns, 'cronjobs').filter((x) => !x.metadata.name.endsWith('-restore'))) {
     const job = `${cj.metadata.name}-e2e`;
     await kubectlAsync(['create', 'job', job, '-n', ns, `--from=cronjob/${cj.metadata.name}`]);
     names.push(job);
@@ -153,6 +156,7 @@ function synthesize(): void {
 
 async function deployExternal(): Promise<void> {
   await createNamespace(EXTERNAL_NS);
+  await createDatabaseServerTls(EXTERNAL_NS);
   await kubectlAsync(['apply', '-f', path.join(outdir, 'external.yaml')]);
   await waitForWorkloads(EXTERNAL_NS);
   say(EXTERNAL_NS, 'prod\'s "external" PostgreSQL and Redis are ready');
@@ -168,12 +172,10 @@ async function deployEnvironment(c: EnvironmentConfig): Promise<void> {
   await createSecret(ns, 'erp-api-env', { SECRET_KEY: secretValue(), ALLOWED_HOSTS: c.api.host });
   await createSecret(ns, 'erp-admin', { password: secretValue() });
   await createSecret(ns, 'api-gateway-env', { SECRET_KEY: secretValue() });
-  if (c.database.mode === 'external') {
-    // the credentials of the external server, as its administrator hands them out
-    const s = JSON.parse(await kubectlAsync(['get', 'secret', 'postgres-credentials', '-n', EXTERNAL_NS, '-o', 'json']));
-    await createSecret(ns, c.database.secretName, Object.fromEntries(Object.entries(s.data as Record<string, string>)
-      .map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])));
-  }
+  // off-site backups (prod): the object store's credentials, as README "Backups and restore" says
+  if (c.backups.offsite) await createS3CredentialsSecret(ns, c.backups.offsite.credentialsSecret);
+  // external server (prod): the credentials of its two databases and its CA, as its administrator hands them out
+  await handOutExternalDatabases(c, EXTERNAL_NS);
   await kubectlAsync(['apply', '-f', `${dir}/`]);
   await waitForWorkloads(ns);
   say(ns, `every Deployment Available, StatefulSet ready, Job Complete after ${Math.round((Date.now() - t0) / 1000)}s`);
@@ -243,6 +245,26 @@ describe.each(Object.values(ENVS).map((c) => [c.name, c] as const))('%s', (_name
     expect(psql(ns, 'postgres', "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'hive'")).toBe('hive');
   });
 
+  test('one database per application: the gateway migrated its own database, as its own role, not koku', () => {
+    const db = dbNamespace(c);
+    expect(psql(db, 'postgres', "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'api_gateway'")).toBe('api_gateway');
+    expect(Number(psql(db, 'api_gateway', "SELECT count(*) FROM django_migrations WHERE app = 'monitors'"))).toBeGreaterThan(0);
+    expect(psql(db, 'koku', "SELECT count(*) FROM django_migrations WHERE app = 'monitors'")).toBe('0');
+    expect(Number(psql(db, 'koku', "SELECT count(*) FROM django_migrations WHERE app = 'core'"))).toBeGreaterThan(0);
+  });
+
+  test('TLS to the database: what the app and the gateway connect with (prod: verify-full and require)', () => {
+    // a connection of the running app's own Django, with its own environment
+    const probe = (deployment: string) => kubectl(['exec', '-n', ns, `deploy/${deployment}`, '-c', 'app', '--', 'python', 'manage.py', 'shell', '-c',
+      'import os\nfrom django.db import connection\nwith connection.cursor() as c:\n' +
+      '    c.execute("SELECT s.ssl, current_database(), current_user FROM pg_stat_ssl s WHERE s.pid = pg_backend_pid()")\n' +
+      '    print("TLS", *c.fetchone(), os.environ.get("PGSSLMODE", "-"))']).trim().split('\n').pop();
+    const external = c.database.mode === 'external';
+    expect(probe('erp-api-app')).toBe(external ? 'TLS True koku koku verify-full' : 'TLS False koku koku -');
+    expect(probe('api-gateway')).toBe(external ? 'TLS True api_gateway api_gateway require' : 'TLS False api_gateway api_gateway -');
+    if (external) say(ns, 'the API connects over TLS with verify-full (CA and host name checked), the gateway with require, each to its own database');
+  });
+
   test('credentials are generated once and kept: a second credentials Job changes nothing', async () => {
     if (c.database.mode !== 'in-cluster') return expect(getObj(ns, 'secret', 'postgres-credentials')).toBeDefined();
     const before = getObj(ns, 'secret', 'postgres-credentials')!;
@@ -307,7 +329,18 @@ describe.each(Object.values(ENVS).map((c) => [c.name, c] as const))('%s', (_name
       await watch;
     }
     const newJobs = list(ns, 'jobs').filter((j) => !beforeJobs.has(j.metadata.name)).map((j) => j.metadata.name);
-    expect(newJobs.some((n) => n.startsWith('erp-api-migrate-'))).toBe(true);
+    const migration = newJobs.find((n) => n.startsWith('erp-api-migrate-'))!;
+    expect(migration).toBeDefined();
+    // the release's pre-migration dump came first: every migrator of v2 found its record before migrating
+    const dump = newJobs.find((n) => n.startsWith('erp-api-pre-migration-backup-'))!;
+    expect(dump).toBeDefined();
+    const recorded = /pre-migration backup of release (\S+) recorded: (\S+)/.exec(jobLogs(ns, dump));
+    expect(recorded?.[1]).toBe(migration);
+    expect(jobLogs(ns, migration)).toContain(`migrate: pre-migration backup of release ${migration}: ${recorded![2]}`);
+    for (const pod of list(ns, 'pods', 'app.kubernetes.io/name=erp-api,app.kubernetes.io/component=api')) {
+      const log = kubectl(['logs', '-n', ns, pod.metadata.name, '-c', 'migrate']);
+      expect(log).toContain(`migrate: pre-migration backup of release ${migration}`);
+    }
     expect(maxBeats).toBeLessThanOrEqual(1);
     expect(minAvailable).toBeGreaterThanOrEqual(want);
     // the same release under other chart and construct ids: Kubernetes sees no change at all

@@ -2,8 +2,9 @@
  * Global setup of `npm run test:e2e` (every *.e2e.ts file relies on it):
  * the bundled kubectl and helm on PATH, a reachable cluster (a failure with
  * what to do, never a skip), the stand-in images (built when
- * ERP_K8S_CLUSTER_SH names ../shared/k8s/cluster.sh), and the CRDs of the
- * cluster prerequisites.
+ * ERP_K8S_CLUSTER_SH names ../shared/k8s/cluster.sh), the S3 server of the
+ * off-site backups (test/e2e/s3.ts, an empty bucket every run), and the CRDs
+ * of the cluster prerequisites.
  */
 import { execFileSync } from 'child_process';
 import * as path from 'path';
@@ -11,6 +12,7 @@ import { buildEnvironment } from '../../src/environments/erp-environment';
 import { renderFiles } from '../../src/synthesizer';
 import { e2eEnvironments, externalServers, fastApiApp, imagesOf, v2 } from './apps';
 import { kubectl, kubectlAsync, list, say, useBundledTools } from './kube';
+import { deployS3, RCLONE_IMAGE, S3_IMAGE } from './s3';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -28,11 +30,14 @@ export function requireCluster(): void {
   say('cluster', `${where}: ${nodes.length} node(s), ${nodes.map((n) => `${n.metadata.name} ${n.status.nodeInfo.kubeletVersion}`).join(', ')}; kubectl ${JSON.parse(kubectl(['version', '--client', '-o', 'json'])).clientVersion.gitVersion}`);
 }
 
-/** Every image the suite deploys: each environment (v1 and v2), the FastAPI app, the external servers. */
+/**
+ * Every image the suite deploys: each environment (v1 and v2), the FastAPI app, the external servers, and the S3
+ * server with the rclone image its helpers run (test/e2e/s3.ts).
+ */
 function e2eImages(): string[] {
   const objects = Object.values(e2eEnvironments()).flatMap((c) => [c, v2(c)])
     .flatMap((c) => renderFiles(buildEnvironment(c).charts).flatMap((f) => f.objects));
-  return imagesOf([...objects, ...fastApiApp(), ...externalServers()]);
+  return [...new Set([...imagesOf([...objects, ...fastApiApp(), ...externalServers()]), S3_IMAGE, RCLONE_IMAGE])].sort();
 }
 
 function buildImages(images: string[]): void {
@@ -65,5 +70,6 @@ export default async function globalSetup(): Promise<void> {
   useBundledTools();
   requireCluster();
   buildImages(e2eImages());
+  await deployS3({ fresh: true });
   await installCrds();
 }

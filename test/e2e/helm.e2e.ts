@@ -25,6 +25,8 @@ import { e2eEnvironments, EXTERNAL_NS, externalServers, v2 } from './apps';
 import {
   createNamespace, createSecret, diagnose, E2E_LABEL, getObj, helm, jobLogs, kubectl, kubectlAsync, list, Obj, restarts, say, secretValue, useBundledTools, waitFor,
 } from './kube';
+import { createS3CredentialsSecret } from './s3';
+import { createDatabaseServerTls, handOutExternalDatabases } from './tls';
 
 jest.setTimeout(20 * 60 * 1000);
 
@@ -42,6 +44,7 @@ const ENVS: Record<string, EnvironmentConfig> = {
     ...base.prod,
     namespace: 'erp-e2e-helm-prod',
     database: { ...base.prod.database, host: `postgres.${EXTERNAL}.svc.cluster.local` } as EnvironmentConfig['database'],
+    gateway: { ...base.prod.gateway, database: { ...base.prod.gateway.database!, host: `postgres.${EXTERNAL}.svc.cluster.local` } },
     redis: { mode: 'external', host: `redis.${EXTERNAL}.svc.cluster.local`, port: 6379 },
   },
 };
@@ -86,6 +89,7 @@ let externalReady: Promise<void>;
 
 async function deployExternal(): Promise<void> {
   await createNamespace(EXTERNAL);
+  await createDatabaseServerTls(EXTERNAL);
   // prod's "external" servers (the same as environments.e2e.ts), in this suite's own namespace
   const text = JSON.stringify(externalServers()).split(`"${EXTERNAL_NS}"`).join(`"${EXTERNAL}"`).split(`.${EXTERNAL_NS}.`).join(`.${EXTERNAL}.`);
   const file = path.join(work, 'external.yaml');
@@ -108,11 +112,10 @@ async function prepareNamespace(c: EnvironmentConfig): Promise<void> {
   await createSecret(ns, 'erp-api-env', { SECRET_KEY: secretValue(), ALLOWED_HOSTS: c.api.host });
   await createSecret(ns, 'erp-admin', { password: secretValue() });
   await createSecret(ns, 'api-gateway-env', { SECRET_KEY: secretValue() });
+  if (c.backups.offsite) await createS3CredentialsSecret(ns, c.backups.offsite.credentialsSecret);
   if (c.database.mode === 'external') {
     await externalReady;
-    const s = JSON.parse(await kubectlAsync(['get', 'secret', 'postgres-credentials', '-n', EXTERNAL, '-o', 'json']));
-    await createSecret(ns, c.database.secretName, Object.fromEntries(Object.entries(s.data as Record<string, string>)
-      .map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])));
+    await handOutExternalDatabases(c, EXTERNAL);
   }
 }
 
@@ -180,6 +183,13 @@ async function lifecycle(c: EnvironmentConfig): Promise<void> {
     return conditionTrue(j, 'Complete') ? j : undefined;
   }, () => `${jobLogs(ns, newMigration[0].metadata.name)}\n${diagnose(ns)}`);
   log(jobLine(m, t1));
+  // the pre-upgrade dump: a hook that completed before the migration Job was created, and recorded its release
+  const dumps = jobs(ns, 'erp-api-pre-migration-backup-').filter((j) => !before.has(j.metadata.name));
+  expect(dumps).toHaveLength(1);
+  const dump = getObj(ns, 'job', dumps[0].metadata.name)!;
+  log(jobLine(dump, t1));
+  expect(Date.parse(dump.status.completionTime)).toBeLessThanOrEqual(Date.parse(m.metadata.creationTimestamp));
+  expect(jobLogs(ns, dump.metadata.name)).toContain(`pre-migration backup of release ${m.metadata.name} recorded`);
   // pre-upgrade: complete before the API's v2 ReplicaSet exists
   const v2Sets = list(ns, 'replicasets', 'app.kubernetes.io/name=erp-api').filter((r) => r.spec.template.spec.containers[0].image.endsWith('-v2'));
   expect(v2Sets.length).toBeGreaterThan(0);

@@ -8,9 +8,11 @@
 #   registry.example.com/erp/api:TAG                     Django ERP API (django-erp/)
 #   registry.example.com/erp/fastapi:TAG                 FastAPI ERP, seed 002 (fastapi-erp/)
 #   [docker.io/]devyusupov/statushawk-api-gateway:TAG    API gateway, Django (gateway/)
-#   quay.io/sclorg/postgresql-13-c9s:TAG                 -> $SHARED_IMAGES/sclorg-postgresql/build.sh
+#   quay.io/sclorg/postgresql-{13,15}-c9s:TAG            -> $SHARED_IMAGES/sclorg-postgresql/build.sh (PostgreSQL 15)
 #   registry.k8s.io/kubectl:TAG                          -> $SHARED_IMAGES/kubectl/build.sh
 #   [docker.io/][library/]redis:TAG                      Redis (redis/)
+#   [docker.io/]rclone/rclone:TAG                        rclone 1.60 from Debian on a busybox root file system (rclone/)
+#   registry.example.com/erp-k8s-test/s3rver:TAG         the e2e suite's S3 server: s3rver from node_modules (s3rver/)
 #
 # What each stand-in keeps from the real image, and every difference: README.md.
 # Needs root and a running cluster (cluster.sh up); honours ERP_K8S_STATE, ERP_K8S_IMAGE_CACHE, ERP_K8S_REGISTRY.
@@ -35,15 +37,19 @@ python3-sqlalchemy"
 PY_SITE=/usr/local/lib/python3.11/dist-packages     # bookworm's python3 is 3.11; pip's place for local packages
 PY_ENV=(--env PYTHONDONTWRITEBYTECODE=1 --env PYTHONUNBUFFERED=1 --env PYTHONPATH=/app)
 REDIS_APT="redis-server redis-tools"
+# rclone: the Debian packages its busybox root file system is assembled from (see build_rclone)
+RCLONE_APT="rclone busybox-static ca-certificates tzdata"
+S3RVER_APT="nodejs"
 BASE_REF=localhost:5000/erp-k8s-build/bookworm-base:latest   # cluster.sh's Debian base (shared with sclorg's build)
 
 KNOWN="registry.example.com/erp/api, registry.example.com/erp/fastapi, [docker.io/]devyusupov/statushawk-api-gateway, \
-quay.io/sclorg/postgresql-13-c9s, registry.k8s.io/kubectl, [docker.io/][library/]redis"
+quay.io/sclorg/postgresql-13-c9s, quay.io/sclorg/postgresql-15-c9s, registry.k8s.io/kubectl, [docker.io/][library/]redis, \
+[docker.io/]rclone/rclone, registry.example.com/erp-k8s-test/s3rver"
 
 usage() { # usage [EXIT_CODE]: the header above; on stdout for --help (exit 0), else on stderr (exit 2)
   local rc=${1:-2}
-  if ((rc == 0)); then sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-  else sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; fi
+  if ((rc == 0)); then sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  else sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; fi
   exit "$rc"
 }
 die() { echo "build.sh: $*" >&2; exit 1; }
@@ -64,21 +70,30 @@ while (($#)); do
 done
 ((${#images[@]})) || usage
 
-# recipe_of REF: sets RECIPE (and TAG) for an image reference, or fails naming the known repositories.
+# recipe_of REF: sets RECIPE, TAG and MIRRORED (REPO:TAG as the local registry stores it, like cluster.sh's
+# mirror_repo: redis:7 and docker.io/library/redis:7 are both library/redis:7) for an image reference, or fails naming
+# the known repositories.
 recipe_of() {
-  local ref=$1 name last
+  local ref=$1 name last host rest
   [[ $ref != *@* ]] || { echo "build.sh: $ref: use a tag, not a digest" >&2; exit 2; }
   last=${ref##*/}
   [[ $last == *:* ]] || { echo "build.sh: $ref: give a tag (NAME:TAG)" >&2; exit 2; }
   TAG=${last##*:}
   name=${ref%:*}
+  host=${name%%/*}
+  if [[ $name == */* && ( $host == *.* || $host == *:* || $host == localhost ) ]]; then rest=${name#*/}
+  else host=docker.io; rest=$name; fi
+  case $host in docker.io|index.docker.io|registry-1.docker.io) [[ $rest == */* ]] || rest=library/$rest ;; esac
+  MIRRORED=$rest:$TAG
   case $name in
     registry.example.com/erp/api) RECIPE=django-erp ;;
     registry.example.com/erp/fastapi) RECIPE=fastapi-erp ;;
     devyusupov/statushawk-api-gateway|docker.io/devyusupov/statushawk-api-gateway) RECIPE=gateway ;;
-    quay.io/sclorg/postgresql-13-c9s) RECIPE=sclorg-postgresql ;;
+    quay.io/sclorg/postgresql-13-c9s|quay.io/sclorg/postgresql-15-c9s) RECIPE=sclorg-postgresql ;;
     registry.k8s.io/kubectl) RECIPE=kubectl ;;
     redis|library/redis|docker.io/redis|docker.io/library/redis) RECIPE=redis ;;
+    rclone/rclone|docker.io/rclone/rclone) RECIPE=rclone ;;
+    registry.example.com/erp-k8s-test/s3rver) RECIPE=s3rver ;;
     *) echo "build.sh: unknown image repository '$name' (from $ref); known: $KNOWN" >&2; exit 2 ;;
   esac
 }
@@ -89,10 +104,16 @@ for ref in "${images[@]}"; do recipe_of "$ref"; recipes+=("$RECIPE"); done
 
 [[ $(id -u) == 0 ]] || die "needs root (cluster.sh image build: debootstrap, chroot)"
 [[ -x $CLUSTER_SH ]] || die "cluster.sh not found or not executable: $CLUSTER_SH (use --cluster-sh or ERP_K8S_CLUSTER_SH)"
-for r in "${recipes[@]}"; do
-  case $r in
-    sclorg-postgresql|kubectl) [[ -x $SHARED_IMAGES/$r/build.sh ]] ||
-      die "$SHARED_IMAGES/$r/build.sh not found (use --shared-images or ERP_K8S_SHARED_IMAGES)" ;;
+for ref in "${images[@]}"; do
+  recipe_of "$ref"
+  case $RECIPE in
+    sclorg-postgresql|kubectl) [[ -x $SHARED_IMAGES/$RECIPE/build.sh ]] ||
+      die "$SHARED_IMAGES/$RECIPE/build.sh not found (use --shared-images or ERP_K8S_SHARED_IMAGES)" ;;
+    s3rver) # packed from this repository's node_modules (devDependency s3rver, exact version): the tag must match it
+      command -v node >/dev/null || die "s3rver: node not found (the image is packed from $REPO/node_modules with node)"
+      [[ -f $REPO/node_modules/s3rver/package.json ]] || die "s3rver: $REPO/node_modules/s3rver is missing (run npm ci)"
+      v=$(node -p 'require(process.argv[1]).version' "$REPO/node_modules/s3rver/package.json")
+      [[ $v == "$TAG" ]] || die "s3rver: $ref wants s3rver $TAG, but $REPO/node_modules has s3rver $v" ;;
   esac
 done
 
@@ -205,6 +226,93 @@ build_redis() {
   cluster image push "$s/oci:img" "$ref"
 }
 
+# rclone: the real image (rclone's Dockerfile) is Alpine + ca-certificates fuse3 tzdata, /usr/local/bin/rclone, user
+# rclone 1009:1009 (not the default user: root), ENTRYPOINT ["rclone"], WORKDIR /data, XDG_CONFIG_HOME=/config. The
+# stand-in is a root file system of its own, like Alpine's: busybox (Debian's busybox-static: /bin/sh is busybox ash,
+# the other tools are busybox applets, no bash, no GNU coreutils), Debian's rclone in /usr/local/bin with the two glibc
+# files it links (libc.so.6, ld-linux), the CA bundle and zoneinfo, and Alpine-style account files (rclone/etc/).
+# The Debian packages come from an apt layer of cluster.sh (erp-k8s-build/rclone-debs:<hash>); the image (one layer,
+# the real image's config) is made with umoci and pushed with `cluster.sh image push`.
+build_rclone() {
+  local ref=$1 s=$T/rclone D R a f debs_ref hash
+  for f in skopeo umoci jq chroot unshare; do command -v "$f" >/dev/null || die "rclone: $f not found (cluster.sh up installs it)"; done
+  # the package image is named after the Debian base's layers (its config changes with every push of the base) and
+  # the package list: built and pushed once, not every run
+  skopeo inspect --tls-verify=false "docker://$REGISTRY/${BASE_REF#localhost:5000/}" >/dev/null 2>&1 || cluster image build "$BASE_REF"
+  hash=$({ skopeo inspect --tls-verify=false --raw "docker://$REGISTRY/${BASE_REF#localhost:5000/}" | jq -r '.layers[].digest'
+    echo "$RCLONE_APT"; } | sha256sum | cut -c1-16)
+  debs_ref=localhost:5000/erp-k8s-build/rclone-debs:$hash
+  if skopeo inspect --tls-verify=false "docker://$REGISTRY/erp-k8s-build/rclone-debs:$hash" >/dev/null 2>&1; then
+    say "package image $debs_ref already in the registry"
+  else
+    cluster image build "$debs_ref" --apt "$RCLONE_APT"
+  fi
+  mkdir -p "$s"
+  skopeo copy --insecure-policy --quiet --src-tls-verify=false "docker://$REGISTRY/erp-k8s-build/rclone-debs:$hash" "oci:$s/oci:debs"
+  D=$s/debs R=$s/root
+  umoci raw unpack --image "$s/oci:debs" "$D" >&2
+  # bookworm is merged-/usr: the real files are under usr/ (bin/, lib/, lib64/ are symlinks into it)
+  for f in usr/bin/busybox usr/bin/rclone usr/lib/x86_64-linux-gnu/libc.so.6 usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 \
+      etc/ssl/certs/ca-certificates.crt; do
+    [[ -f $D/$f && ! -L $D/$f ]] || die "rclone: /$f is not a file in $debs_ref"
+  done
+  [[ -d $D/usr/share/zoneinfo ]] || die "rclone: no /usr/share/zoneinfo in $debs_ref"
+  mkdir -p "$R"/{bin,sbin,usr/bin,usr/sbin,usr/local/bin,lib/x86_64-linux-gnu,lib64,etc/ssl/certs,usr/share,root,home/rclone} \
+    "$R"/{tmp,var/tmp,data,dev,proc,sys,run,mnt,media,opt,srv}
+  cp "$D/usr/bin/busybox" "$R/bin/busybox"
+  # every applet of Debian's busybox as a symlink, as Alpine's busybox package installs them, except Debian's
+  # package-manager applets (Alpine's busybox has none: its package manager is apk, which the real image has and
+  # this one does not)
+  while IFS= read -r a; do
+    case ${a##*/} in busybox|dpkg|dpkg-deb|rpm|rpm2cpio) continue ;; esac
+    [[ -e $R/$a || -L $R/$a ]] || ln -s /bin/busybox "$R/$a"
+  done < <("$R/bin/busybox" --list-full)
+  [[ -L $R/bin/sh ]] || die "rclone: busybox has no sh applet"
+  cp "$D/usr/bin/rclone" "$R/usr/local/bin/rclone"
+  cp "$D/usr/lib/x86_64-linux-gnu/libc.so.6" "$D/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" "$R/lib/x86_64-linux-gnu/"
+  ln -s /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$R/lib64/ld-linux-x86-64.so.2"
+  cp "$D/etc/ssl/certs/ca-certificates.crt" "$R/etc/ssl/certs/ca-certificates.crt"
+  ln -s certs/ca-certificates.crt "$R/etc/ssl/cert.pem"
+  cp -a "$D/usr/share/zoneinfo" "$R/usr/share/zoneinfo"
+  for f in passwd group shadow; do cp "$HERE/rclone/etc/$f" "$R/etc/$f"; done
+  chown -R 0:0 "$R"
+  chmod -R u+rwX,go+rX,go-w "$R"
+  chmod 0640 "$R/etc/shadow"; chgrp 42 "$R/etc/shadow"          # shadow group 42, as in Alpine
+  chmod 0700 "$R/root"; chmod 1777 "$R/tmp" "$R/var/tmp"
+  chown 1009:1009 "$R/home/rclone"; chmod 0755 "$R/home/rclone"   # busybox adduser -D
+  # the root file system works: busybox sh and the rclone binary with its libraries (Debian's rclone needs /dev/null
+  # at start, go-fuse's splice check; a container has it)
+  chroot "$R" /bin/sh -c 'test -x /usr/local/bin/rclone' || die "rclone: /bin/sh does not run in the root file system"
+  unshare -m --propagation private -- sh -c 'mount --bind /dev "$1/dev" && mount -t proc proc "$1/proc" &&
+      exec chroot "$1" /usr/local/bin/rclone version' sh "$R" >&2 || die "rclone: rclone does not run in the root file system"
+  # one layer and the real image's config, in an OCI layout of our own, pushed with cluster.sh image push (a plain
+  # directory push + `image build --from` would cost a second push and a gc of the whole image cache)
+  tar -C "$R" --numeric-owner -cf "$s/rootfs.tar" .
+  umoci init --layout "$s/oci-out"
+  umoci new --image "$s/oci-out:img"
+  umoci raw add-layer --image "$s/oci-out:img" --history.created_by "build.sh: busybox + Debian rclone root file system" "$s/rootfs.tar"
+  umoci config --image "$s/oci-out:img" --os linux --architecture amd64 --history.created_by "build.sh: rclone image config" \
+    --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --config.env XDG_CONFIG_HOME=/config \
+    --config.entrypoint rclone --config.workingdir /data
+  cluster image push "$s/oci-out:img" "$ref"
+}
+
+# s3rver: not a stand-in but the e2e suite's own S3 server (test/e2e/s3.ts): Debian's nodejs, the s3rver package and
+# its dependency tree exactly as npm installed them in this repository's node_modules (s3rver/stage-modules.js), and
+# s3rver/server.js (s3rver's command line plus the checks of a private bucket on real S3: SigV4, no anonymous access,
+# no bucket administration). User 1000:1000, read-only-root friendly (data and /tmp are volumes).
+build_s3rver() {
+  local ref=$1 s=$T/s3rver n
+  mkdir -p "$s/opt"
+  n=$(node "$HERE/s3rver/stage-modules.js" "$REPO" s3rver "$s/opt" | sort -u | wc -l)
+  say "s3rver: $n packages (s3rver and its dependency tree) packed from $REPO/node_modules"
+  cp "$HERE/s3rver/server.js" "$s/opt/server.js"
+  chmod -R u+rwX,go+rX,go-w "$s/opt"
+  cluster image build "$ref" --apt "$S3RVER_APT" --copy "$s/opt:/opt/s3rver" --user 1000:1000 --workdir /opt/s3rver \
+    --entrypoint '["node", "/opt/s3rver/server.js"]' \
+    --cmd '["-d", "/tmp/s3rver", "-a", "0.0.0.0", "-p", "5000", "--no-vhost-buckets"]'
+}
+
 build_delegated() { # build_delegated RECIPE REF
   "$SHARED_IMAGES/$1/build.sh" "$2" >&2
 }
@@ -215,7 +323,7 @@ declare -A first_ref=() done_key=()
 for i in "${!images[@]}"; do
   ref=${images[$i]} recipe=${recipes[$i]}
   recipe_of "$ref"
-  key=$recipe:$TAG                      # one mirrored repository per recipe: same recipe + tag = same image
+  key=$MIRRORED                         # the same image in the local registry, whatever the registry host's spelling
   if [[ -n ${done_key[$key]:-} ]]; then
     say "$ref: same image as ${done_key[$key]}, already built"
     continue
@@ -231,6 +339,8 @@ for i in "${!images[@]}"; do
       gateway) build_gateway "$ref" ;;
       fastapi-erp) build_fastapi_erp "$ref" ;;
       redis) build_redis "$ref" ;;
+      rclone) build_rclone "$ref" ;;
+      s3rver) build_s3rver "$ref" ;;
       sclorg-postgresql|kubectl) build_delegated "$recipe" "$ref" ;;
     esac
     first_ref[$recipe]=$ref
