@@ -9,7 +9,12 @@ const namespace = 'shop';
 // PostgreSQL and Redis in their own chart: data outlives the application.
 const data = new Chart(app, 'data', { namespace });
 defaultDeny(data, 'DefaultDeny', namespace); // deny all; each construct allows what it needs
-const database = new CostMgmtPostgres(data, 'Postgres', { backup: { retentionDays: 7 } });
+// One database per application: the gateway gets its own role and database (api_gateway).
+const database = new CostMgmtPostgres(data, 'Postgres', {
+  roles: ['api_gateway'],
+  databases: [{ name: 'api_gateway', owner: 'api_gateway' }],
+  backup: { retentionDays: 7 }, // every database, the roles, kept 7 days; add `offsite` for an S3 copy
+});
 const redis = new Redis(data, 'Redis');
 
 // The API (Deployment, Service, Ingress, HPA, migration Job...) and Celery worker + beat.
@@ -28,7 +33,7 @@ new ApiGatewayChart(app, 'gateway', {
   namespace,
   allowedHosts: ['gateway.shop.example.com'],
   ingress: { hosts: [{ host: 'gateway.shop.example.com' }] },
-  database,
+  database: database.databaseFor('api_gateway'),
 });
 
 // Optional: the same offline gates as erp-k8s's own environments.
