@@ -337,9 +337,11 @@ describe.each(Object.values(ENVS).map((c) => [c.name, c] as const))('%s', (_name
     const recorded = /pre-migration backup of release (\S+) recorded: (\S+)/.exec(jobLogs(ns, dump));
     expect(recorded?.[1]).toBe(migration);
     expect(jobLogs(ns, migration)).toContain(`migrate: pre-migration backup of release ${migration}: ${recorded![2]}`);
-    for (const pod of list(ns, 'pods', 'app.kubernetes.io/name=erp-api,app.kubernetes.io/component=api')) {
-      const log = kubectl(['logs', '-n', ns, pod.metadata.name, '-c', 'migrate']);
-      expect(log).toContain(`migrate: pre-migration backup of release ${migration}`);
+    const v2Pods = list(ns, 'pods', 'app.kubernetes.io/name=erp-api,app.kubernetes.io/component=api')
+      .filter((p) => !p.metadata.deletionTimestamp && p.spec.containers[0].image.endsWith('-v2'));
+    expect(v2Pods.length).toBeGreaterThan(0);
+    for (const pod of v2Pods) {
+      expect(kubectl(['logs', '-n', ns, pod.metadata.name, '-c', 'migrate'])).toContain(`migrate: pre-migration backup of release ${migration}`);
     }
     expect(maxBeats).toBeLessThanOrEqual(1);
     expect(minAvailable).toBeGreaterThanOrEqual(want);
