@@ -13,8 +13,11 @@
  *       (`npx cdk8s synth`), and a warm `npm run synth` with nothing changed
  *       (scripts/synth.js: no tsc, since lib/ is up to date, and no CLI; the
  *       output folder already holds the same files), --runs times;
- *   (c) N = 1, 10, 100, 500 ErpApi + CeleryPair tenant stacks in one App
- *       (scripts/bench-stacks.js, a fresh process per run);
+ *   (c) N = 1, 10, 100, 500 ErpApi + CeleryPair tenant stacks in one App,
+ *       synthesized through the public API (`require('erp-k8s')`, the
+ *       package entry, then `ErpSynth.synth(app)`; scripts/bench-stacks.js,
+ *       a fresh process per run), and cdk8s' own `app.synth()` for
+ *       comparison at --baseline-sizes (default 10,100; 1 run each);
  *   (d) `npm test`.
  * Wall time: median (and min-max) of --runs runs after one warm-up, measured
  * here with process.hrtime; (a) and (b) runs are interleaved so that both see
@@ -22,7 +25,8 @@
  * package `time`), else `process.resourceUsage().maxRSS` reported by every
  * Node process of the command (scripts/bench-maxrss.js via NODE_OPTIONS).
  * Plain Node, no dependencies. BENCH_LIB=<dir> benchmarks another compiled
- * tree (e.g. a checkout of an older commit's lib/) with this harness;
+ * tree (e.g. a checkout of an older commit's lib/) with this harness (for
+ * (c), through that tree's src/index.js);
  * BENCH_NO_GNU_TIME=1 forces the RSS fallback.
  */
 'use strict';
@@ -49,6 +53,7 @@ const runs = Number(option('--runs', quick ? 3 : 7));
 const stackRuns = Number(option('--stack-runs', quick ? 1 : 3));
 const cliRuns = Number(option('--cli-runs', quick ? 1 : 3));
 const sizes = option('--sizes', quick ? '1,10,100' : '1,10,100,500').split(',').map(Number);
+const baselineSizes = option('--baseline-sizes', quick ? '10' : '10,100').split(',').filter(Boolean).map(Number);
 const skipTest = flag('--skip-test') || quick;
 const skipCli = flag('--skip-cli');
 const out = path.resolve(root, option('--out', 'bench/results.md'));
@@ -155,23 +160,31 @@ if (!skipCli && !process.env.BENCH_LIB) {
   [npmSynth] = interleaved([{ label: 'npm run synth', cmd: npm, args: ['run', '--silent', 'synth', '--', '-o', path.join(tmp, 'npm-out')] }], runs, { fatal: false });
 }
 
-// ---- (c) N stacks
-const stacks = [];
-check('stacks warm-up', measure(process.execPath, [path.join(__dirname, 'bench-stacks.js'), '1', path.join(tmp, 'stacks-warm')]));
-for (const n of sizes) {
-  log(`(c) ${n} stack(s) x${stackRuns}...`);
+// ---- (c) N stacks, through the package entry (require('erp-k8s') resolves to lib/ by self-reference)
+// BENCH_LIB only when benchmarking another tree: otherwise bench-stacks.js goes through package.json "exports"
+const stacksEnv = process.env.BENCH_LIB ? { BENCH_LIB: lib } : {};
+/** Median of `runs` fresh processes of bench-stacks.js for N stacks. */
+function stackPoint(n, runs, extra = []) {
   const samples = [];
-  for (let i = 0; i < stackRuns; i++) {
+  for (let i = 0; i < runs; i++) {
     const dir = path.join(tmp, `stacks-${n}-${i}`);
-    const r = check(`${n} stacks`, measure(process.execPath, [path.join(__dirname, 'bench-stacks.js'), String(n), dir], { env: { BENCH_LIB: lib } }));
+    const r = check(`${n} stacks ${extra.join(' ')}`, measure(process.execPath, [path.join(__dirname, 'bench-stacks.js'), String(n), dir, ...extra], { env: stacksEnv }));
     samples.push({ ...r, ...JSON.parse(r.stdout.trim().split('\n').pop()) });
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const pick = (k) => median(samples.map((s) => s[k]));
-  stacks.push({
-    n, ...summary(samples), objects: samples[0].objects, gateErrors: samples[0].gateErrors,
-    stacksMs: pick('stacksMs'), loadMs: pick('loadMs'), buildMs: pick('buildMs'), renderMs: pick('renderMs'), gateMs: pick('gateMs'), writeMs: pick('writeMs'),
-  });
+  return { n, ...summary(samples), objects: samples[0].objects, stacksMs: pick('stacksMs'), loadMs: pick('loadMs'), buildMs: pick('buildMs'), synthMs: pick('synthMs') };
+}
+const stacks = [];
+check('stacks warm-up', measure(process.execPath, [path.join(__dirname, 'bench-stacks.js'), '1', path.join(tmp, 'stacks-warm')], { env: stacksEnv }));
+for (const n of sizes) {
+  log(`(c) ${n} stack(s), ErpSynth.synth(app), x${stackRuns}...`);
+  stacks.push(stackPoint(n, stackRuns));
+}
+const baseline = [];
+for (const n of baselineSizes) {
+  log(`(c) ${n} stack(s), cdk8s app.synth(), x1...`);
+  baseline.push(stackPoint(n, 1, ['--app-synth']));
 }
 
 // ---- (d) npm test
@@ -218,23 +231,23 @@ const lines = [
   '',
   `**(b)/(a) = ${ratio.toFixed(2)}x**: synthesis of every environment vs. merely loading cdk8s + cdk8s-plus-28; the CLI's own start-up is not counted.`,
   '',
-  `(c) N ErpApi + CeleryPair tenant stacks in one App (\`node scripts/bench-stacks.js N <tmp>\`: build, validate + toJson, schema + policy gate, write \`<tmp>/tenant-<i>/\`), median of ${stackRuns} fresh process(es):`,
+  `(c) N ErpApi + CeleryPair tenant stacks in one App, through the public API (\`node scripts/bench-stacks.js N <tmp>\`: \`require('erp-k8s')\`, build, \`ErpSynth.synth(app)\` writing \`<tmp>/tenant-<i>.k8s.yaml\`), median of ${stackRuns} fresh process(es); cdk8s' \`app.synth()\` (\`--app-synth\`) for comparison, 1 run:`,
   '',
-  row(['N', 'objects', 'wall', 'peak RSS', 'in-process (excl. module load)', 'per stack', 'build / render / gate / write']),
-  row(['---:', '---:', '---:', '---:', '---:', '---:', '---']),
-  ...stacks.map((x) => row([x.n, x.objects, s(x.wallMs), mib(x.rssKiB), s(x.stacksMs), `${per(x).toFixed(1)} ms`,
-    [x.buildMs, x.renderMs, x.gateMs, x.writeMs].map((v) => `${Math.round(v)}`).join(' / ') + ' ms'])),
+  row(['synth', 'N', 'objects', 'wall', 'peak RSS', 'in-process (excl. module load)', 'per stack', 'build / synth']),
+  row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---']),
+  ...[...stacks.map((x) => ['`ErpSynth.synth(app)`', x]), ...baseline.map((x) => ['`app.synth()`', x])].map(([label, x]) => row([label, x.n, x.objects, s(x.wallMs), mib(x.rssKiB), s(x.stacksMs), `${per(x).toFixed(1)} ms`,
+    [x.buildMs, x.synthMs].map((v) => `${Math.round(v)}`).join(' / ') + ' ms'])),
   '',
-  `**Per-stack slope: ${slope.toFixed(1)} ms/stack** (least squares of wall time over N); time per stack at N=500 / N=10: **${Number.isFinite(linearity) ? linearity.toFixed(2) : 'n/a'}**${stacks.some((x) => x.gateErrors) ? '; NOTE: the gate reported errors' : ''}.`,
+  `**Per-stack slope: ${slope.toFixed(1)} ms/stack** (least squares of wall time over N); time per stack at N=500 / N=10: **${Number.isFinite(linearity) ? linearity.toFixed(2) : 'n/a'}** (ErpSynth).`,
   '',
-  'Targets (issues 8 and 13):',
+  'Targets (issues 8, 13 and 16):',
   '',
   row(['target', 'measured', 'met']),
   row(['---', '---', '---']),
   row(['all environments <= 1.5x the floor', `${ratio.toFixed(2)}x (${s(app.wallMs)} vs ${s(floor.wallMs)})`, verdict(ratio <= 1.5)]),
   ...(npmSynth ? [row(['warm `npm run synth`, nothing changed, <= 1 s (issue 13)', npmSynth.failed ? '**failed**' : s(npmSynth.wallMs), verdict(!npmSynth.failed && npmSynth.wallMs <= 1000)])] : []),
   ...(at(500) ? [
-    row(['500 stacks <= 10 s', s(at(500).wallMs), verdict(at(500).wallMs <= 10000)]),
+    row(['500 stacks through the public API <= 10 s', s(at(500).wallMs), verdict(at(500).wallMs <= 10000)]),
     row(['500 stacks <= 1 GiB peak RSS', mib(at(500).rssKiB), verdict(at(500).rssKiB <= 1024 * 1024)]),
   ] : []),
   ...(Number.isFinite(linearity) ? [row(['per stack at N=500 <= 1.5x per stack at N=10', `${linearity.toFixed(2)}x`, verdict(linearity <= 1.5)])] : []),

@@ -47,3 +47,6 @@ export { validateManifests, assertValidManifests, formatSchemaErrors, ManifestSc
 export type { SchemaError } from './schema-validator';
 export { checkPolicy, assertPolicy, formatViolations, formatExemptions, PolicyError, POLICY_RULES } from './policy';
 export type { PolicyRule, PolicyResult, PolicyOptions, Violation, Exemption, Severity } from './policy';
+
+// Synthesis: the files of `app.synth()`, in time linear in the number of charts
+export { ErpSynth } from './erp-synth';

@@ -72,9 +72,10 @@ function validateAll(constructs: readonly IConstruct[]): void {
  * dependencies of the WHOLE app on every call, so rendering every chart of an
  * app that way costs O(charts x constructs), quadratic in the number of
  * stacks. This is cdk8s 2.x `validate()` + `resolveDependencies()` (private
- * there), with one `findAll()` per node.
+ * there), with one `findAll()` per node. Returns whether any chart depends on
+ * another (cdk8s then prefixes file names with an index, `0000-<chart>`).
  */
-function prepareApp(app: IConstruct): void {
+export function prepareApp(app: IConstruct): boolean {
   const memo = new Map<IConstruct, IConstruct[]>();
   const findAll = (c: IConstruct): IConstruct[] => {
     let all = memo.get(c);
@@ -83,17 +84,26 @@ function prepareApp(app: IConstruct): void {
   };
   const everything = findAll(app);
   validateAll(everything);
+  let dependantCharts = false;
   // nested charts: the parent depends on the child
   for (const parent of everything) {
     if (!(parent instanceof Chart)) continue;
-    for (const child of parent.node.children) if (child instanceof Chart) parent.node.addDependency(child);
+    for (const child of parent.node.children) {
+      if (child instanceof Chart) {
+        parent.node.addDependency(child);
+        dependantCharts = true;
+      }
+    }
   }
   const dependencies = () => everything.flatMap((source) => source.node.dependencies.map((target) => ({ source, target })));
   // a construct dependency across charts makes the charts depend on each other
   for (const { source, target } of dependencies()) {
     const sourceChart = Chart.of(source);
     const targetChart = Chart.of(target);
-    if (sourceChart !== targetChart) sourceChart.node.addDependency(targetChart);
+    if (sourceChart !== targetChart) {
+      sourceChart.node.addDependency(targetChart);
+      dependantCharts = true;
+    }
   }
   // ... and every API object under the source depend on every one under the
   // target (chart-to-chart dependencies included, as in cdk8s)
@@ -104,17 +114,23 @@ function prepareApp(app: IConstruct): void {
     const sources = findAll(source).filter((c) => c instanceof ApiObject && Chart.of(c) === sourceChart);
     for (const t of targets) for (const s of sources) if (t !== s) s.node.addDependency(t);
   }
+  return dependantCharts;
 }
 
 /**
- * What `chart.toJson()` returns (the chart's own API objects in dependency
- * order), without redoing the app-wide work: call {@link prepareApp} first.
+ * The chart's own API objects in dependency order (cdk8s' private
+ * `chartToKube`), without redoing the app-wide work: call
+ * {@link prepareApp} first.
  */
-function chartObjects(chart: Chart): Manifest[] {
+export function chartApiObjects(chart: Chart): ApiObject[] {
   return new DependencyGraph(chart.node).topology()
-    .filter((x): x is ApiObject => x instanceof ApiObject && Chart.of(x) === chart)
-    // in the form the API server stores (no dropped zero values, canonical quantities): re-applies change nothing
-    .map((o) => serverForm(o.toJson()));
+    .filter((x): x is ApiObject => x instanceof ApiObject && Chart.of(x) === chart);
+}
+
+/** What `chart.toJson()` returns, in the form the API server stores: call {@link prepareApp} first. */
+function chartObjects(chart: Chart): Manifest[] {
+  // no dropped zero values, canonical quantities: re-applies change nothing
+  return chartApiObjects(chart).map((o) => serverForm(o.toJson()));
 }
 
 /**
@@ -269,8 +285,8 @@ export function writeRenderedEnvironments(outdir: string, outputs: Record<string
   return { files, written, unchanged };
 }
 
-/** Whether `dir` holds these files (nested names allowed) and nothing else, byte for byte. */
-export function holdsExactly(dir: string, files: readonly RenderedFile[]): boolean {
+/** The names of every file under `dir`, relative to it (nested folders walked). */
+export function fileNames(dir: string): string[] {
   const names: string[] = [];
   const walk = (d: string) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
@@ -278,8 +294,15 @@ export function holdsExactly(dir: string, files: readonly RenderedFile[]): boole
       else names.push(path.relative(dir, path.join(d, e.name)));
     }
   };
+  walk(dir);
+  return names;
+}
+
+/** Whether `dir` holds these files (nested names allowed) and nothing else, byte for byte. */
+export function holdsExactly(dir: string, files: readonly RenderedFile[]): boolean {
+  let names: string[];
   try {
-    walk(dir);
+    names = fileNames(dir);
   } catch {
     return false;
   }
