@@ -1,6 +1,8 @@
 import { Chart, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { checkAppObjects } from './app-objects';
+import { API_GATEWAY_CHART_PROPS, checkShape } from './props-shape';
 import { gatewayNetworkPolicies } from './api-gateway-network-policy';
 import { gatewayEnvSecret } from './api-gateway-secrets';
 import {
@@ -11,13 +13,16 @@ import { CostMgmtPostgres } from './cost-mgmt-postgres';
 import { DATABASE_ENV_NAMES, databaseTlsEnv, IDatabase } from './database';
 import { addDatabaseInitContainers, MigrationJob, releaseEnv } from './migration-job';
 import { ArgoCdHook, HelmHook, MigrationDelivery, Migrations } from './migrations';
-import { addContainer, addPodLabels, addProbeHostHeader, disableServiceLinks, nameFirstPort, stableIdentity, stablePods, standardLabels } from './pod-helpers';
+import { addContainer, addPodLabels, addProbeHostHeader, disableServiceLinks, nameFirstPort, stableIdentity, stablePods, standardLabels, TEMPLATE_HASH_LENGTH } from './pod-helpers';
 import { checkProbeBudget, httpProbes } from './probes';
 import { checkTermination, softSpread } from './web-service';
 import { checkResources, resources } from './resources';
 import { Redis } from './redis';
 import { DEFAULT_USER, restrictedPod } from './security';
-import { checkDnsLabel, checkLabelValue, checkDnsSubdomain, checkHostname, checkImage, checkInt, checkPort, checkUnique, fail } from './validate';
+import {
+  checkDerivedName, checkDns1035Label, checkLabelValue, checkDnsSubdomain, checkHostname, checkImage, checkInt, checkNamespace, checkNoUrlCredentials, checkPort, checkUnique,
+  fail, JOB_NAME_MAX,
+} from './validate';
 
 export { SECRET_POLICY_EXEMPTION } from './api-gateway-secrets';
 
@@ -79,17 +84,23 @@ export class ApiGatewayChart extends Chart {
 
   constructor(scope: Construct, id: string, props: ApiGatewayChartProps) {
     super(scope, id, props);
+    checkAppObjects(this);
+    checkShape(this, props, API_GATEWAY_CHART_PROPS);
     if (!props) fail(this, 'allowedHosts', undefined, 'is required');
     const production = props.production ?? false;
-    this.name = checkDnsLabel(this, 'name', props.name ?? 'api-gateway', 40);
+    // the Service is called <name> (DNS-1035); the longest derived name is the pre-migration dump Job's
+    this.name = checkDns1035Label(this, 'name', props.name ?? 'api-gateway');
+    checkDerivedName(this, 'name', this.name, `-pre-migration-backup-${'0'.repeat(TEMPLATE_HASH_LENGTH)}`, 'pre-migration dump Job', JOB_NAME_MAX);
+    if (props.namespace !== undefined) checkNamespace(this, 'namespace', props.namespace);
     this.chartVersion = checkSemver(this, 'chartVersion', props.chartVersion ?? '0.1.0');
     const repository = props.image?.repository ?? 'devyusupov/statushawk-api-gateway';
-    const tag = props.image?.tag ?? '1.0.0';
+    const pinned = gatewayImage(repository, props.image?.tag);
+    const tag = pinned.tag;
     if (production && tag === 'latest') {
       fail(this, 'image.tag', tag, "must be a pinned version when 'production' is true (e.g. '1.2.0'): 'latest' moves under running pods, so replicas run different code and rollbacks are impossible");
     }
-    this.image = checkImage(this, 'image', `${repository}:${tag}`, false);
-    this.appVersion = checkLabelValue(this, 'appVersion', props.appVersion ?? tag);
+    this.image = checkImage(this, 'image', pinned.image, false);
+    this.appVersion = checkLabelValue(this, 'appVersion', props.appVersion ?? pinned.version);
     const replicas = props.replicaCount ?? 2;
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 1 || replicas > 1000) {
       fail(this, 'replicaCount', replicas, 'must be an integer from 1 to 1000: without a replica nothing serves the Ingress; set replicaCount: 1 or more (2 keeps the gateway up during rollouts and node drains)');
@@ -109,6 +120,9 @@ export class ApiGatewayChart extends Chart {
     const probes = httpProbes(this, props.probes, '/api/health/', probeHost(allowedHosts));
     const { preStopDelay, grace } = checkTermination(this, props.preStopDelay, props.terminationGracePeriod);
     const env: Record<string, string> = { ...DEFAULT_ENV, ...(props.env ?? {}) };
+    for (const [k, v] of Object.entries(env)) {
+      checkNoUrlCredentials(this, `env.${k}`, v, "put the URL in the env Secret (secretValues / existingSecret), or pass the database as 'database'");
+    }
     if (env.ALLOWED_HOSTS !== undefined) fail(this, 'env.ALLOWED_HOSTS', env.ALLOWED_HOSTS, "is set from 'allowedHosts'; remove it from 'env'");
     if (production && /^(true|1|yes|on)$/i.test(env.DEBUG ?? '')) {
       fail(this, 'env.DEBUG', env.DEBUG, "must be \"False\" when 'production' is true: Django's debug pages leak settings and source");
@@ -291,6 +305,26 @@ export class ApiGatewayChart extends Chart {
     }
     return ingress;
   }
+}
+
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+/**
+ * The gateway's image from `image.repository` and `image.tag`, a digest
+ * pin accepted in either (`repo@sha256:<64 hex>`, `tag: 'sha256:<64 hex>'`,
+ * `tag: '1.2.0@sha256:<64 hex>'`), and the default app version: the tag, or
+ * for a bare digest its first 12 hex digits (a label value, at most 63
+ * characters, cannot hold the whole digest).
+ */
+export function gatewayImage(repository: string, tag?: string): { image: string; tag: string; version: string } {
+  const at = typeof repository === 'string' ? repository.indexOf('@') : -1;
+  const base = at < 0 ? repository : repository.slice(0, at);
+  let digest = at < 0 ? undefined : repository.slice(at + 1);
+  let version = tag ?? (digest === undefined ? '1.0.0' : undefined);
+  if (typeof version === 'string' && DIGEST.test(version)) [digest, version] = [version, undefined];
+  else if (typeof version === 'string' && version.includes('@')) [version, digest] = version.split('@', 2);
+  const image = `${base}${version === undefined ? '' : `:${version}`}${digest === undefined ? '' : `@${digest}`}`;
+  return { image, tag: version ?? digest!, version: version ?? (digest ?? '').replace(/^sha256:/, '').slice(0, 12) };
 }
 
 /** A dev-dependency's props without `enabled` and without undefined values (so the chart's defaults stay). */

@@ -20,8 +20,11 @@ export interface ApiGatewayImage {
    * Image tag. The seed's values.yaml says `latest`; the default here is a
    * pinned version instead (project rule: no `:latest` defaults, every pod
    * of a release runs the same code). `latest` is still accepted unless
-   * `production` is true.
-   * @default '1.0.0'
+   * `production` is true. A digest pins the image too: `sha256:<64 hex>`
+   * (or `1.2.0@sha256:<64 hex>`), or `repository: 'repo@sha256:<64 hex>'`
+   * without a tag; the default `appVersion` is then the tag, else the
+   * digest's first 12 hex digits.
+   * @default '1.0.0' (none when `repository` holds a digest)
    */
   readonly tag?: string;
 }
@@ -165,11 +168,16 @@ export interface ApiGatewayChartProps extends ChartProps {
   readonly allowedHosts: string[];
   /** Production rules: no `latest` tag, no `*` host, no DEBUG, no values-supplied Secret, no dev dependencies. @default false */
   readonly production?: boolean;
-  /** Base name of every object (the Helm release name). @default 'api-gateway' */
+  /**
+   * Base name of every object (the Helm release name): a DNS-1035 label (the
+   * Service is called `<name>`) of at most 31 characters, so that the
+   * pre-migration dump Job `<name>-pre-migration-backup-<10 hex>` fits in 63.
+   * @default 'api-gateway'
+   */
   readonly name?: string;
   /** Chart version (semver): bump it when the templates change. @default '0.1.0' */
   readonly chartVersion?: string;
-  /** App version (`app.kubernetes.io/version`). @default - the image tag */
+  /** App version (`app.kubernetes.io/version`). @default - the image tag, or the first 12 hex digits of a digest-only image */
   readonly appVersion?: string;
   /** @default 2 */
   readonly replicaCount?: number;

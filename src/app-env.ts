@@ -4,8 +4,9 @@ import { Construct, IConstruct } from 'constructs';
 import {
   DATABASE_CA_DIR, DATABASE_ENV_NAMES, databaseCaVolume, DatabaseConnection, databaseTlsEnv,
 } from './database';
+import { checkAppObjects } from './app-objects';
 import type { RedisConnection } from './redis';
-import { checkDnsSubdomain, checkEnvName, fail, PropsError } from './validate';
+import { checkDnsSubdomain, checkEnvName, checkNoUrlCredentials, fail, PropsError } from './validate';
 
 /** Options for {@link AppEnv}. */
 export interface AppEnvOptions {
@@ -30,7 +31,9 @@ export interface AppEnvOptions {
    */
   readonly redis?: RedisConnection;
   /**
-   * Plain (non-secret) variables, e.g. DJANGO_SETTINGS_MODULE.
+   * Plain (non-secret) variables, e.g. DJANGO_SETTINGS_MODULE. Written to
+   * the manifests in clear, so a URL with a password in it
+   * (`postgres://user:pw@host/db`, `redis://:pw@host`) is refused.
    * @default {}
    */
   readonly env?: Record<string, string>;
@@ -73,6 +76,7 @@ export class AppEnv extends Construct {
 
   constructor(scope: Construct, id: string, options: AppEnvOptions = {}) {
     super(scope, id);
+    checkAppObjects(this);
     this.secretName = checkDnsSubdomain(scope, 'envSecretName', options.secretName ?? 'erp-api-env');
     this.database = options.database;
     this.shareDatabase = options.shareDatabase ?? false;
@@ -86,6 +90,8 @@ export class AppEnv extends Construct {
     for (const name of Object.keys(this.plain)) {
       checkEnvName(scope, `env.${name}`, name);
       if (typeof this.plain[name] !== 'string') fail(scope, `env.${name}`, this.plain[name], 'must be a string (quote numbers and booleans, e.g. "False")');
+      checkNoUrlCredentials(scope, `env.${name}`, this.plain[name],
+        `put the variable in the Secret '${this.secretName}' (loaded with envFrom), or pass the database as 'database' and Redis as 'redis'`);
       if (this.database && (DATABASE_ENV_NAMES as readonly string[]).includes(name)) {
         fail(scope, `env.${name}`, this.plain[name], "is set from 'database'; remove it from 'env' or drop 'database'");
       }

@@ -1,6 +1,8 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { checkAppObjects } from './app-objects';
+import { CELERY_PAIR_PROPS, checkShape } from './props-shape';
 import { celeryCommand, DEFAULT_HEARTBEAT_FILE, HEARTBEAT_ENV, heartbeatProbes } from './celery-heartbeat';
 import { ErpApi } from './erp-api';
 import { addWaitForMigrations } from './migration-job';
@@ -139,6 +141,8 @@ export class CeleryPair extends Construct {
 
   constructor(scope: Construct, id: string, props: CeleryPairProps) {
     super(scope, id);
+    checkAppObjects(this);
+    checkShape(this, props, CELERY_PAIR_PROPS);
     const api = props.api;
     if (!api) fail(this, 'api', api, 'is required: the ErpApi whose image, environment and database the workers share');
     const celeryApp = props.celeryApp ?? 'config';

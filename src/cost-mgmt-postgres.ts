@@ -5,6 +5,8 @@ import { Construct } from 'constructs';
 import {
   checkDatabaseTls, checkHost, checkServerVersion, DatabaseConnection, IDatabase, PostgresSslMode,
 } from './database';
+import { checkAppObjects } from './app-objects';
+import { COST_MGMT_POSTGRES_PROPS, checkShape } from './props-shape';
 import { clientsOnlyPolicy } from './network-policies';
 import { PostgresBackup, PostgresBackupOptions } from './postgres-backup';
 import { PostgresCredentials } from './postgres-credentials';
@@ -162,6 +164,8 @@ export class CostMgmtPostgres extends Construct implements IDatabase {
 
   constructor(scope: Construct, id: string, props: CostMgmtPostgresProps = {}) {
     super(scope, id);
+    checkAppObjects(this);
+    checkShape(this, props, COST_MGMT_POSTGRES_PROPS);
     const enabled = props.enabled ?? true;
     const port = checkPort(this, 'port', props.port ?? 5432);
     const databaseName = checkSqlIdentifier(this, 'databaseName', props.databaseName ?? 'koku');

@@ -111,7 +111,14 @@ export interface ErpApiProps {
   readonly image: string;
   /** Allow `:latest` / untagged images (development only). @default false */
   readonly allowLatestImage?: boolean;
-  /** Base name of every object (`<name>-app`, `<name>-migrate-<id>`...). @default 'erp-api' */
+  /**
+   * Base name of every object (`<name>-app`, `<name>-migrate-<id>`...): a
+   * DNS-1035 label (the Service is called `<name>`, so it starts with a
+   * letter) of at most 31 characters, so that the longest derived names fit
+   * (`<name>-pre-migration-backup-<10 hex>`, a Job: 63; `<name>-data-integrity`,
+   * a CronJob: 52).
+   * @default 'erp-api'
+   */
   readonly name?: string;
   /** Secret loaded with envFrom into every container. @default 'erp-api-env' */
   readonly envSecretName?: string;

@@ -3,18 +3,45 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com';
 import { VerticalPodAutoscaler } from '../imports/vpa-autoscaling.k8s.io';
+import { checkAppObjects } from './app-objects';
+import { ERP_API_PROPS, checkShape } from './props-shape';
 import { ErpApiIngress, ErpApiNetworkPolicy, ErpApiProps, VpaMode } from './erp-api-props';
 import { AppEnv } from './app-env';
 import { addDatabaseInitContainers, MigrationJob, releaseEnv } from './migration-job';
 import { Migrations } from './migrations';
-import { addContainer, addPodLabels, addProbeHostHeader, disableServiceLinks, mountWritableDirectories, nameFirstPort, stableIdentity, stablePods, standardLabels } from './pod-helpers';
+import { addContainer, addPodLabels, addProbeHostHeader, disableServiceLinks, mountWritableDirectories, nameFirstPort, stableIdentity, stablePods, standardLabels, TEMPLATE_HASH_LENGTH } from './pod-helpers';
 import { checkResources, parseBytes, quantity, resources } from './resources';
 import { DEFAULT_USER, restrictedPod } from './security';
-import { checkDnsLabel, checkDnsSubdomain, checkHostname, checkImage, checkInt, checkLabels, checkPort, fail } from './validate';
+import { checkDerivedName, checkDns1035Label, checkDnsSubdomain, checkHostname, checkImage, checkInt, checkLabels, checkPort, CRONJOB_NAME_MAX, fail, JOB_NAME_MAX } from './validate';
 import { dnsEgressRule, INGRESS_NGINX, peerOf, PROMETHEUS, tcpPorts } from './network-policies';
 import { checkProbeBudget, httpProbes } from './probes';
 import { bodySize, checkTermination, softSpread } from './web-service';
 
+/**
+ * The longest suffixes the library appends to an ErpApi `name`, each with the
+ * object it names and that object's limit: the pre-migration dump Job
+ * `<name>-pre-migration-backup-<10 hex>` (a Job name is its pods' `job-name`
+ * label: 63) and the maintenance CronJob `<name>-data-integrity` (52: the
+ * CronJob controller appends 11 characters to name each Job). Together they
+ * make the maximum {@link ERP_API_NAME_MAX}.
+ */
+const ERP_API_NAME_SUFFIXES: ReadonlyArray<readonly [suffix: string, kind: string, max: number]> = [
+  [`-pre-migration-backup-${'0'.repeat(TEMPLATE_HASH_LENGTH)}`, 'pre-migration dump Job', JOB_NAME_MAX],
+  ['-data-integrity', 'maintenance CronJob', CRONJOB_NAME_MAX],
+];
+
+/** Longest ErpApi `name`: 31 characters, so that every name derived from it is one Kubernetes accepts. */
+export const ERP_API_NAME_MAX = Math.min(...ERP_API_NAME_SUFFIXES.map(([suffix, , max]) => max - suffix.length));
+
+/**
+ * An ErpApi `name`: a DNS-1035 label (the API's Service carries it, and
+ * Service names start with a letter) short enough for every derived name.
+ */
+export function checkErpApiName(scope: Construct | string, field: string, name: string): string {
+  checkDns1035Label(scope, field, name);
+  for (const [suffix, kind, max] of ERP_API_NAME_SUFFIXES) checkDerivedName(scope, field, name, suffix, kind, max);
+  return name;
+}
 
 /**
  * The ERP API (seed 000): Deployment `<name>-app`, Service, ServiceAccount,
@@ -57,9 +84,11 @@ export class ErpApi extends Construct {
 
   constructor(scope: Construct, id: string, props: ErpApiProps) {
     super(scope, id);
+    checkAppObjects(this);
+    checkShape(this, props, ERP_API_PROPS);
     if (!props || props.image === undefined) fail(this, 'image', props?.image, "is required, e.g. 'registry.example.com/erp/api:1.4.2'");
     this.image = checkImage(this, 'image', props.image, !props.allowLatestImage);
-    this.name = checkDnsLabel(this, 'name', props.name ?? 'erp-api', 47);
+    this.name = checkErpApiName(this, 'name', props.name ?? 'erp-api');
     this.migrations = props.migrations ?? Migrations.django();
     this.user = checkInt(this, 'user', props.user ?? DEFAULT_USER, 1, 2147483647);
     const port = checkPort(this, 'port', props.port ?? 8000);
@@ -83,7 +112,7 @@ export class ErpApi extends Construct {
     const ingressHost = props.ingress ? checkHostname(this, 'ingress.host', props.ingress.host) : undefined;
     const probes = httpProbes(this, props.probes, undefined, ingressHost ?? this.name);
     const { preStopDelay, grace } = checkTermination(this, props.preStopDelay, props.terminationGracePeriod);
-    const labels = { ...standardLabels(this.name, 'api', 'erp'), ...(props.labels ?? {}) };
+    const labels = { ...standardLabels(this.name, 'api', 'erp'), ...checkLabels(this, 'labels', props.labels ?? {}) };
 
     this.appEnv = new AppEnv(this, 'Env', { secretName: props.envSecretName, database: props.database?.connection, redis: props.redis?.connection, env: props.env });
     this.serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {

@@ -1,13 +1,15 @@
 import { Cron, CronOptions, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { checkAppObjects } from './app-objects';
+import { ERP_OPERATIONS_PROPS, checkShape } from './props-shape';
 import { ErpApi } from './erp-api';
 import { addDatabaseInitContainers } from './migration-job';
 import { ArgoCdHook, BOOTSTRAP_ENV, HelmHook, MigrationDelivery, OperationsCommandOptions } from './migrations';
 import { addContainer, addPodLabels, disableServiceLinks, mountWritableDirectories, stableIdentity, standardLabels, templateHashedName } from './pod-helpers';
 import { checkResources, ComputeResources, resources } from './resources';
 import { restrictedPod } from './security';
-import { checkCron, checkDnsSubdomain, CRON_MACROS, fail } from './validate';
+import { checkCron, checkDnsSubdomain, checkTimeZone, CRON_MACROS, fail } from './validate';
 
 /**
  * The one-off bootstrap: the first admin, created only if absent (safe to run
@@ -55,7 +57,7 @@ export interface ErpMaintenanceOptions {
   readonly cleanupExecute?: boolean;
   /** Script directory inside the image (FastAPI only). @default 'scripts/prod' */
   readonly scriptDir?: string;
-  /** IANA time zone of the schedules. @default 'UTC' */
+  /** IANA time zone of the schedules, spelt as in the time zone database (`Africa/Nairobi`; case-sensitive). @default 'UTC' */
   readonly timeZone?: string;
 }
 
@@ -92,6 +94,8 @@ export class ErpOperations extends Construct {
 
   constructor(scope: Construct, id: string, props: ErpOperationsProps) {
     super(scope, id);
+    checkAppObjects(this);
+    checkShape(this, props, ERP_OPERATIONS_PROPS);
     this.api = props.api;
     if (!this.api) fail(this, 'api', this.api, 'is required: the ErpApi whose image, environment and database the jobs use');
     this.resources = checkResources(this, 'resources', props.resources ?? resources('100m', '256Mi', '500m', '512Mi'));
@@ -148,6 +152,7 @@ export class ErpOperations extends Construct {
     const scriptDir = m.scriptDir ?? 'scripts/prod';
     if (!/^[\w./-]+$/.test(scriptDir)) fail(this, 'maintenance.scriptDir', scriptDir, 'must be a relative path without spaces or shell characters');
     const o: OperationsCommandOptions = { scriptDir, cleanupExecute: m.cleanupExecute ?? false };
+    const timeZone = checkTimeZone(this, 'maintenance.timeZone', m.timeZone ?? 'UTC');
     const jobs: Array<[string, string, string, string[]]> = [
       ['health-check', 'maintenance.healthCheckSchedule', m.healthCheckSchedule ?? '0 6 * * *', api.migrations.healthCheckCommand(o)],
       ['data-integrity', 'maintenance.integrityCheckSchedule', m.integrityCheckSchedule ?? '30 6 * * *', api.migrations.dataIntegrityCommand(o)],
@@ -162,7 +167,7 @@ export class ErpOperations extends Construct {
         metadata: { name: `${api.name}-${name}`, labels },
         podMetadata: { labels },
         schedule: Cron.schedule(cronFields(schedule)),
-        timeZone: m.timeZone ?? 'UTC',
+        timeZone,
         concurrencyPolicy: kplus.ConcurrencyPolicy.FORBID,
         startingDeadline: Duration.minutes(10),
         successfulJobsRetained: 3,

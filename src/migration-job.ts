@@ -1,6 +1,7 @@
 import { ApiObject, Duration, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { checkAppObjects } from './app-objects';
 import { AppEnv } from './app-env';
 import { IDatabaseBackup } from './database';
 import { dnsEgressRule, tcpPorts } from './network-policies';
@@ -151,6 +152,7 @@ export class MigrationJob extends Construct {
 
   constructor(scope: Construct, id: string, props: MigrationJobProps) {
     super(scope, id);
+    checkAppObjects(this);
     const backoffLimit = checkInt(this, 'migrationJob.backoffLimit', props.backoffLimit ?? 3, 0, 20);
     const activeDeadline = props.activeDeadline ?? Duration.minutes(30);
     const ttl = props.ttlAfterFinished ?? Duration.days(1);

@@ -5,15 +5,18 @@ import {
   ARCHIVE_DIR, archiveScript, BACKUP_DIR, dumpScript, fetchScript, listScript, markerScript, offsitePruneScript, pruneScript, restoreScript,
   STATE_DIR, unarchiveScript, uploadScript,
 } from './backup-scripts';
+import { checkAppObjects } from './app-objects';
 import { DatabaseConnection, databaseTlsEnv, IDatabaseBackup, mountDatabaseCa, PreMigrationDumpOptions } from './database';
 import { cronFields } from './erp-operations';
 import { dnsEgressRule, tcpPorts } from './network-policies';
 import { ARGOCD_SYNC_HOOK } from './postgres-credentials';
-import { addContainer, addPodLabels, disableServiceLinks, stableIdentity, templateHashedName } from './pod-helpers';
+import { addContainer, addPodLabels, disableServiceLinks, stableIdentity, TEMPLATE_HASH_LENGTH, templateHashedName } from './pod-helpers';
 import { checkResources, ComputeResources, parseBytes, quantity, resources } from './resources';
 import { postgresImageMajorVersion } from './postgres-sql';
 import { restrictedPod } from './security';
-import { checkCron, checkDnsLabel, checkDnsSubdomain, checkImage, checkInt, checkSqlIdentifier, checkUnique, fail } from './validate';
+import {
+  checkCron, checkDerivedName, checkDnsLabel, checkDnsSubdomain, checkImage, checkInt, checkSqlIdentifier, checkTimeZone, checkUnique, CRONJOB_NAME_MAX, fail, JOB_NAME_MAX,
+} from './validate';
 
 /** Backups of a PostgreSQL database (seeds 002 and 004). */
 export interface PostgresBackupOptions {
@@ -178,7 +181,12 @@ export interface OffsiteBackupOptions {
 
 /** Properties of {@link PostgresBackup}. */
 export interface PostgresBackupProps extends PostgresBackupOptions {
-  /** Base name: CronJob `<name>-backup`, PVC `<name>-backups`, CronJob `<name>-restore`. */
+  /**
+   * Base name: CronJob `<name>-backup`, PVC `<name>-backups`, CronJob
+   * `<name>-restore`. A DNS-1123 label of at most 37 characters, so that
+   * the Job `<name>-backup-initial-<10 hex>` (63) and the CronJob
+   * `<name>-backup-list` (52) fit.
+   */
   readonly name: string;
   /** The server (host, port, TLS, version) and its application database. */
   readonly connection: DatabaseConnection;
@@ -252,14 +260,16 @@ export class PostgresBackup extends Construct implements IDatabaseBackup {
 
   constructor(scope: Construct, id: string, props: PostgresBackupProps) {
     super(scope, id);
+    checkAppObjects(this);
     const where = scope; // errors name the construct the props were given to
     this.props = props;
+    // the longest derived names: the first-dump Job and the list CronJob
+    checkDnsLabel(where, 'name', props.name);
+    checkDerivedName(where, 'name', props.name, `-backup-initial-${'0'.repeat(TEMPLATE_HASH_LENGTH)}`, 'first-dump Job', JOB_NAME_MAX);
+    checkDerivedName(where, 'name', props.name, '-backup-list', 'CronJob', CRONJOB_NAME_MAX);
     this.schedule = checkCron(where, 'backup.schedule', props.schedule ?? '0 2 * * *');
     this.retentionDays = checkInt(where, 'backup.retentionDays', props.retentionDays ?? 7, 1, 3650);
-    const timeZone = props.timeZone ?? 'UTC';
-    if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(timeZone)) {
-      fail(where, 'backup.timeZone', timeZone, "must be an IANA time zone such as 'UTC' or 'Europe/Berlin'");
-    }
+    const timeZone = checkTimeZone(where, 'backup.timeZone', props.timeZone ?? 'UTC');
     const conn = props.connection;
     const serverVersion = conn.serverVersion;
     if (props.image === undefined && props.defaultImage === undefined && serverVersion === undefined) {

@@ -1,6 +1,7 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { checkAppObjects } from './app-objects';
 import { addContainer, disableServiceLinks, renderedName, stableIdentity, templateHashedName } from './pod-helpers';
 import { NEEDS_API_ACCESS_ANNOTATION } from './policy';
 import { checkResources, ComputeResources, resources } from './resources';
@@ -142,6 +143,7 @@ export class PostgresCredentials extends Construct {
 
   constructor(scope: Construct, id: string, props: PostgresCredentialsProps) {
     super(scope, id);
+    checkAppObjects(this);
     const where = scope; // errors name the construct the props were given to
     const name = checkDnsLabel(where, 'name', props.name, 50);
     const image = checkImage(where, 'credentialsImage', props.image);

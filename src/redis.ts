@@ -1,6 +1,8 @@
 import { ApiObject, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { checkAppObjects } from './app-objects';
+import { REDIS_PROPS, checkShape } from './props-shape';
 import { checkHost } from './database';
 import { clientsOnlyPolicy } from './network-policies';
 import { addContainer, claimTemplate, disableServiceLinks, stableHeadlessService, stableIdentity, stablePods, standardLabels } from './pod-helpers';
@@ -81,6 +83,8 @@ export class Redis extends Construct implements IRedis {
 
   constructor(scope: Construct, id: string, props: RedisProps = {}) {
     super(scope, id);
+    checkAppObjects(this);
+    checkShape(this, props, REDIS_PROPS);
     const enabled = props.enabled ?? true;
     const port = checkPort(this, 'port', props.port ?? 6379);
     const database = checkInt(this, 'database', props.database ?? 0, 0, 15);

@@ -251,3 +251,80 @@ export function checkClientLabels(scope: IConstruct | string, labels: Record<str
   if (!labels || Object.keys(labels).length === 0) fail(scope, field, labels, 'must hold at least one label, or every pod in the namespace would be a client');
   return checkLabels(scope, field, labels);
 }
+
+const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * A DNS-1035 label, as the API server requires of Service names: lower-case
+ * letters, digits and '-', starting with a letter, at most `max` (63) characters.
+ */
+export function checkDns1035Label(scope: IConstruct | string, field: string, value: string, max = 63): string {
+  if (typeof value !== 'string' || !DNS_1035_LABEL.test(value) || value.length > max) {
+    fail(scope, field, value, `must be a DNS-1035 label (it names a Service): lower-case letters, digits and '-', starting with a letter and ending with a letter or digit, at most ${max} characters`);
+  }
+  return value;
+}
+
+/** A namespace name: a DNS-1123 label of at most 63 characters (`Prod` and 64 characters are refused). */
+export function checkNamespace(scope: IConstruct | string, field: string, value: string): string {
+  if (typeof value !== 'string' || !DNS_LABEL.test(value) || value.length > 63) {
+    fail(scope, field, value, "must be a namespace name (DNS-1123 label): lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters");
+  }
+  return value;
+}
+
+/** Longest CronJob name: the controller names each Job `<cronjob>-<11 digits>`, and a Job's name is a label value (63). */
+export const CRONJOB_NAME_MAX = 52;
+/** Longest Job name: the Job controller copies it into the `job-name` label of its pods (a label value, 63). */
+export const JOB_NAME_MAX = 63;
+
+/**
+ * A base name the library appends `suffix` to, for an object whose name may
+ * be at most `max` characters (`kind` says which one, for the message).
+ */
+export function checkDerivedName(scope: IConstruct | string, field: string, base: string, suffix: string, kind: string, max: number): string {
+  if (base.length + suffix.length > max) {
+    fail(scope, field, base, `is too long: the ${kind} '${base}${suffix}' would have ${base.length + suffix.length} characters and Kubernetes allows ${max}; `
+      + `use at most ${max - suffix.length} characters`);
+  }
+  return base;
+}
+
+/** A URL whose user-info carries a password: `scheme://user:password@host`, `redis://:password@host`. */
+const URL_WITH_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@:]*):([^\s/?#@]+)@/i;
+
+/** The value with the password of every URL in it replaced by `***`, for messages. */
+export function maskUrlPasswords(value: string): string {
+  return value.replace(new RegExp(URL_WITH_PASSWORD.source, 'gi'), (_m, scheme: string, user: string) => `${scheme}${user}:***@`);
+}
+
+/**
+ * Refuses a plain (non-secret) setting holding a URL with a password in it
+ * (`postgres://koku:s3cr3t@db/koku`): plain settings are written to dist/
+ * in clear. The message shows the value with the password masked and says
+ * where the credential goes instead (`wayOut`).
+ */
+export function checkNoUrlCredentials(scope: IConstruct | string, field: string, value: string, wayOut: string): string {
+  if (typeof value === 'string' && URL_WITH_PASSWORD.test(value)) {
+    fail(scope, field, maskUrlPasswords(value), `holds a password in a URL, which would be written in plain text to dist/; ${wayOut}`);
+  }
+  return value;
+}
+
+/**
+ * A time zone as a CronJob's `timeZone` takes it: an IANA name the time zone
+ * database knows (`UTC`, `Europe/Berlin`, `US/Eastern`), spelt with its
+ * capitals (the API server's lookup is case-sensitive).
+ */
+export function checkTimeZone(scope: IConstruct | string, field: string, value: string): string {
+  let known = typeof value === 'string' && /^[A-Z][A-Za-z0-9_+-]*(\/[A-Z][A-Za-z0-9_+-]*)*$/.test(value);
+  if (known) {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: value });
+    } catch {
+      known = false;
+    }
+  }
+  if (!known) fail(scope, field, value, "must be an IANA time zone such as 'UTC' or 'Europe/Berlin' (case-sensitive)");
+  return value;
+}

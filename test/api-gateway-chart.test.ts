@@ -433,8 +433,29 @@ describe('ApiGatewayChart required values (what _helpers.tpl `required` did)', (
     ['the service type is ExternalName', { service: { type: kplus.ServiceType.EXTERNAL_NAME } }, /'service.type' \("ExternalName"\) must be 'ClusterIP', 'NodePort' or 'LoadBalancer'/],
     ['the port is 0', { service: { port: 0 } }, /'service.port' \(0\) must be an integer from 1 to 65535/],
     ['limits are below requests', { resources: { requests: { cpu: '1', memory: '256Mi' }, limits: { cpu: '500m', memory: '512Mi' } } }, /'resources.requests.cpu' \("1"\) must not exceed 'resources.limits.cpu' \(500m\)/],
+    ['the namespace has capitals', { namespace: 'Prod' }, /^api-gateway: 'namespace' \("Prod"\) must be a namespace name \(DNS-1123 label\): lower-case letters/],
+    ['the namespace has 64 characters', { namespace: 'a'.repeat(64) }, /^api-gateway: 'namespace' \("a{64}"\) must be a namespace name \(DNS-1123 label\).* at most 63 characters/],
+    ['the name starts with a digit (the Service would be refused)', { name: '9gw' }, /^api-gateway: 'name' \("9gw"\) must be a DNS-1035 label \(it names a Service\)/],
+    ['the name has 32 characters (pre-migration dump Job over 63)', { name: 'g'.repeat(32) }, /'name' \("g{32}"\) is too long: the pre-migration dump Job .* use at most 31 characters/],
+    ['a setting holds a database password', { env: { DATABASE_URL: 'postgres://gw:s3cr3t@db:5432/gw' } },
+      /^api-gateway: 'env.DATABASE_URL' \("postgres:\/\/gw:\*\*\*@db:5432\/gw"\) holds a password in a URL, which would be written in plain text to dist\/; put the URL in the env Secret/],
+    ['a setting holds a Redis password', { env: { REDIS_URL: 'redis://:pw@redis:6379/0' } }, /'env.REDIS_URL' \("redis:\/\/:\*\*\*@redis:6379\/0"\) holds a password in a URL/],
   ])('fails when %s', (_n, props, message) => {
     expect(() => synthGateway(props)).toThrow(message);
+  });
+
+  const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
+  test.each<[string, ApiGatewayChartProps['image'], string, string]>([
+    ['a digest as the tag', { tag: DIGEST }, `devyusupov/statushawk-api-gateway@${DIGEST}`, '0123456789ab'],
+    ['a tag and a digest', { tag: `1.2.0@${DIGEST}` }, `devyusupov/statushawk-api-gateway:1.2.0@${DIGEST}`, '1.2.0'],
+    ['a repository pinned by digest', { repository: `registry.example.com/gw@${DIGEST}` }, `registry.example.com/gw@${DIGEST}`, '0123456789ab'],
+  ])('accepts an image pinned by digest: %s', (_n, image, ref, version) => {
+    // GIVEN an image pinned by digest, in production
+    const { objs, chart } = synthGateway({ image, production: true });
+    // THEN the pod runs exactly that image and appVersion is a valid label value
+    expect(container(one(objs, 'Deployment', 'api-gateway'), 'app').image).toBe(ref);
+    expect(chart.appVersion).toBe(version);
+    expect(one(objs, 'Deployment', 'api-gateway').metadata.labels['app.kubernetes.io/version']).toBe(version);
   });
 
   test('errors carry the chart path when nested', () => {

@@ -220,7 +220,16 @@ describe('ErpApi validation', () => {
     ['memory "2 GB"', { resources: { requests: { cpu: '300m', memory: '2 GB' }, limits: { cpu: '1', memory: '3Gi' } } }, /'resources.requests.memory' \("2 GB"\) must be a Kubernetes byte quantity/],
     ['cpu "abc"', { resources: { requests: { cpu: 'abc', memory: '1Gi' }, limits: { cpu: '1', memory: '3Gi' } } }, /'resources.requests.cpu' \("abc"\) must be a CPU quantity/],
     ['request above limit', { resources: { requests: { cpu: '3', memory: '1Gi' }, limits: { cpu: '2', memory: '3Gi' } } }, /'resources.requests.cpu' \("3"\) must not exceed/],
-    ['upper-case name', { name: 'ERP-Api' }, /'name' \("ERP-Api"\) must be a DNS-1123 label/],
+    ['upper-case name', { name: 'ERP-Api' }, /'name' \("ERP-Api"\) must be a DNS-1035 label/],
+    ['name starting with a digit (the Service would be refused)', { name: '9erp' }, /test\/Api: 'name' \("9erp"\) must be a DNS-1035 label \(it names a Service\): .*starting with a letter/],
+    ['name of 32 characters (pre-migration dump Job over 63)', { name: 'a'.repeat(32) },
+      /'name' \("a{32}"\) is too long: the pre-migration dump Job 'a{32}-pre-migration-backup-0{10}' would have 64 characters and Kubernetes allows 63; use at most 31 characters/],
+    ['name of 47 characters, the old documented maximum', { name: 'a'.repeat(47) }, /'name' \("a{47}"\) is too long: .* use at most 31 characters/],
+    ['label value with a space', { labels: { team: 'erp core' } }, /test\/Api: 'labels.team' \("erp core"\) must be a Kubernetes label/],
+    ['label value over 63 characters', { labels: { team: 'a'.repeat(64) } }, /'labels.team' \("a{64}"\) must be a Kubernetes label/],
+    ['password in a DATABASE_URL', { env: { DATABASE_URL: 'postgres://koku:s3cr3t@db.example.com:5432/koku' } },
+      /test\/Api: 'env.DATABASE_URL' \("postgres:\/\/koku:\*\*\*@db.example.com:5432\/koku"\) holds a password in a URL, which would be written in plain text to dist\/; put the variable in the Secret 'erp-api-env' \(loaded with envFrom\), or pass the database as 'database'/],
+    ['password in a REDIS_URL', { env: { REDIS_URL: 'redis://:pw@redis:6379/0' } }, /'env.REDIS_URL' \("redis:\/\/:\*\*\*@redis:6379\/0"\) holds a password in a URL/],
     ['latest image', { image: 'erp/api:latest' }, /'image' \("erp\/api:latest"\) must be pinned/],
     ['untagged image', { image: 'erp/api' }, /'image' \("erp\/api"\) must be pinned/],
     ['port 0', { port: 0 }, /'port' \(0\) must be an integer from 1 to 65535/],
@@ -240,6 +249,27 @@ describe('ErpApi validation', () => {
 
   test('errors name the construct path', () => {
     expect(() => synthApi({ name: 'Bad' })).toThrow(/^test\/Api: 'name'/);
+  });
+
+  test('a name of 31 characters, the maximum, yields names Kubernetes accepts', () => {
+    const name = 'a'.repeat(31);
+    const { objs } = synthApi({ name, database: ExternalDatabase.of({ host: 'postgres' }) });
+    expect(one(objs, 'Service').metadata.name).toBe(name);
+    expect(one(objs, 'Job').metadata.name.length).toBeLessThanOrEqual(63);
+  });
+
+  test('the secret is never in the message, and a URL with a user but no password is accepted', () => {
+    expect(() => synthApi({ env: { DATABASE_URL: 'postgres://koku:s3cr3t@db/koku' } })).toThrow(expect.objectContaining({ message: expect.not.stringContaining('s3cr3t') }));
+    expect(() => synthApi({ env: { SENTRY_DSN: 'https://public@sentry.example.com/1', SITE_URL: 'https://erp.example.com/a:b@c' } })).not.toThrow();
+  });
+
+  test('fails when two ErpApi of one namespace have the same name, naming both construct paths', () => {
+    // GIVEN two ErpApi named alike in one chart
+    const chart = testChart();
+    new ErpApi(chart, 'Api', { image: IMAGE });
+    new ErpApi(chart, 'Api2', { image: IMAGE });
+    // THEN synth refuses the duplicate objects
+    expect(() => synth(chart)).toThrow(/test\/Api2\/Resource\/Resource: 'metadata.name' \("erp-api-app"\) is already the name of test\/Api\/Resource\/Resource: two Deployment objects named "erp-api-app" in namespace "erp"/);
   });
 });
 

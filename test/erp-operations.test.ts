@@ -355,7 +355,16 @@ describe('ErpOperations validation', () => {
     ['script dir with shell characters', { maintenance: { scriptDir: 'x; rm -rf /' } }, /'maintenance.scriptDir' \("x; rm -rf \/"\)/],
     ['the CLI is a path, not an entry point name', { bootstrap: { adminEmail: 'a@example.com', cli: '/usr/bin/erp bootstrap' } },
       /test\/Ops: 'bootstrap.cli' \("\/usr\/bin\/erp bootstrap"\) must be the name of a console_scripts entry point/],
+    ['the time zone is not an IANA zone', { maintenance: { timeZone: 'Mars/Olympus' } }, /test\/Ops: 'maintenance.timeZone' \("Mars\/Olympus"\) must be an IANA time zone such as 'UTC' or 'Europe\/Berlin'/],
+    ['the time zone is spelt in lower case', { maintenance: { timeZone: 'europe/berlin' } }, /'maintenance.timeZone' \("europe\/berlin"\) must be an IANA time zone .*\(case-sensitive\)/],
+    ['the time zone is an offset', { maintenance: { timeZone: '+03:00' } }, /'maintenance.timeZone' \("\+03:00"\) must be an IANA time zone/],
   ])('fails when %s', (_n, props, message) => {
     expect(() => synthOps(props)).toThrow(message);
+  });
+
+  test('IANA names and their aliases are accepted', () => {
+    for (const timeZone of ['UTC', 'Africa/Nairobi', 'US/Eastern', 'Etc/GMT-3']) {
+      expect(() => synthOps({ maintenance: { timeZone } })).not.toThrow();
+    }
   });
 });

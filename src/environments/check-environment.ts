@@ -1,7 +1,7 @@
 import { checkDatabaseTls, checkHost, checkServerVersion, PostgresSslMode } from '../database';
 import { checkResources } from '../resources';
 import {
-  checkCron, checkDnsLabel, checkDnsSubdomain, checkHostname, checkImage, checkInt, checkNonEmpty, checkPort, checkSqlIdentifier, fail,
+  checkCron, checkDnsLabel, checkDnsSubdomain, checkHostname, checkImage, checkInt, checkNonEmpty, checkNoUrlCredentials, checkPort, checkSqlIdentifier, fail,
 } from '../validate';
 import { EnvironmentConfig, ExternalServerDatabase } from './config';
 
@@ -43,6 +43,7 @@ export function checkEnvironment(c: EnvironmentConfig, secrets?: Record<string, 
       fail(where, `appSettings.${k}`, '<redacted>', "looks like a secret: put it in the git-ignored .env.<env> file that becomes the 'erp-api-env' Secret, not in committed config");
     }
     checkNonEmpty(where, `appSettings.${k}`, v);
+    checkNoUrlCredentials(where, `appSettings.${k}`, v, "put it in the git-ignored .env.<env> file that becomes the 'erp-api-env' Secret, or leave the connection to 'database' / 'redis'");
   }
   if (!c.production) return;
 
