@@ -14,7 +14,13 @@
  *  4. check that the package uses the consumer's cdk8s (peer dependencies,
  *     no nested copy);
  *  5. check that README.md shows examples/consumer/main.ts verbatim between
- *     `<!-- example:start -->` and `<!-- example:end -->`.
+ *     `<!-- example:start -->` and `<!-- example:end -->`;
+ *  6. make a project the way `cdk8s init typescript-app` does (the CLI's own
+ *     template from node_modules/cdk8s-cli), show that its tsconfig (lib
+ *     es2016) refuses the example, apply README.md's changes (cdk8s-plus-28
+ *     for cdk8s-plus-33, lib/target es2022), install the tarball, compile
+ *     with the project's `npm run compile`, run the example and compare its
+ *     manifests with step 3's.
  *
  * Prints every check and "N passed, N failed"; exits 1 on any failure.
  * KEEP_PACK_TMP=1 keeps the temporary folder for a look around.
@@ -229,6 +235,11 @@ function main() {
     return `${all.length} objects`;
   });
 
+  // 6. the same example in a project made the way `cdk8s init typescript-app`
+  // makes it: the CLI's own template, with what README.md ("In a project made
+  // by `cdk8s init typescript-app`") says to change, and nothing else.
+  initProject(tarball, example);
+
   // 5. README
   check('README.md shows examples/consumer/main.ts verbatim between <!-- example:start --> and <!-- example:end -->', () => {
     const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
@@ -236,6 +247,95 @@ function main() {
     assert(m, 'markers not found: paste this into README.md ("Using the constructs in your own project"):\n'
       + '<!-- example:start -->\n```ts\n<contents of examples/consumer/main.ts>\n```\n<!-- example:end -->');
     assert(m[1] === example, 'the README example differs from examples/consumer/main.ts: paste the file between the markers again');
+  });
+}
+
+/**
+ * `cdk8s init typescript-app`, offline: sscaff copies the CLI's template
+ * folder, replacing `{{ $base }}` with the folder name and the versions with
+ * those of the cdk8s, cdk8s-plus-33 and constructs next to the CLI, then runs
+ * `npm install`. Here: the template files of the cdk8s-cli in our
+ * node_modules, the dependencies it would pin (`^<version>`), except
+ * cdk8s-plus-33 replaced by cdk8s-plus-28 (README), installed with the tarball
+ * from the npm cache. Its dev tools (cdk8s-cli, jest, ts-node, @types/*) are
+ * not installed: `npm run compile` (tsc --build) and `node main.js` run the
+ * app, as `cdk8s synth` with `app: node main.js` would.
+ */
+function initProject(tarball, example) {
+  const template = path.join(root, 'node_modules', 'cdk8s-cli', 'templates', 'typescript-app');
+  const dir = path.join(tmp, 'init-app');
+  const out = path.join(tmp, 'init-dist');
+  const version = (p) => require(path.join(root, 'node_modules', p, 'package.json')).version;
+  const plus33 = version('cdk8s-plus-33');
+  const fill = (text) => text.replace(/\{\{ \$base \}\}/g, 'init-app')
+    .replace(/\{\{ cdk8s_core_version \}\}/g, version('cdk8s'))
+    .replace(/\{\{ cdk8s_plus_version \}\}/g, plus33)
+    .replace(/\{\{ constructs_version \}\}/g, version('constructs'))
+    .replace(/\{\{ cdk8s_cli_spec \}\}/g, `^${version('cdk8s-cli')}`);
+  let templatePkg;
+  check('cdk8s init typescript-app, from the CLI\'s own template (cdk8s-cli ' + version('cdk8s-cli') + ')', () => {
+    fs.mkdirSync(dir);
+    // main.test.ts (and its snapshot) import the template's MyChart: README says to delete them
+    for (const f of ['package.json', 'tsconfig.json', 'cdk8s.yaml', 'jest.config.js', '{{}}.gitignore']) {
+      fs.writeFileSync(path.join(dir, f.replace('{{}}', '')), fill(fs.readFileSync(path.join(template, f), 'utf8')));
+    }
+    templatePkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    const lib = JSON.parse(fs.readFileSync(path.join(dir, 'tsconfig.json'), 'utf8')).compilerOptions.lib;
+    assert(templatePkg.dependencies['cdk8s-plus-33'], 'the template no longer depends on cdk8s-plus-33: update README.md');
+    return `dependencies ${Object.entries(templatePkg.dependencies).map(([k, v]) => `${k}@${v}`).join(', ')}; tsconfig lib ${JSON.stringify(lib)}`;
+  });
+  check('README advice applied: cdk8s-plus-33 -> cdk8s-plus-28, erp-k8s installed (npm install, from the cache)', () => {
+    assert(templatePkg, 'no project');
+    delete templatePkg.dependencies['cdk8s-plus-33'];
+    const keep = ['typescript'];
+    templatePkg.devDependencies = Object.fromEntries(Object.entries(templatePkg.devDependencies).filter(([k]) => keep.includes(k)));
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(templatePkg, null, 2) + '\n');
+    const args = ['install', '--loglevel=error', tarball, `cdk8s-plus-28@${version('cdk8s-plus-28')}`,
+      ...Object.keys(templatePkg.dependencies).map((p) => `${p}@${version(p)}`), `typescript@${version('typescript')}`];
+    let mode = '--offline';
+    try {
+      npm([...args, mode], dir);
+    } catch {
+      mode = '--prefer-offline';
+      npm([...args, mode], dir);
+    }
+    npm(['ls', '--all', '--loglevel=error'], dir);
+    const deps = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).dependencies;
+    return `npm install ${mode}: ${Object.entries(deps).map(([k, v]) => `${k}@${v}`).join(', ')}`;
+  });
+  fs.writeFileSync(path.join(dir, 'main.ts'), example);
+  check('with the template\'s tsconfig (lib es2016) the example does not compile: flatMap needs es2019', () => {
+    try {
+      run(path.join(dir, 'node_modules', '.bin', 'tsc'), ['--build'], { cwd: dir });
+    } catch (e) {
+      assert(/flatMap/.test(e.message), `failed, but not on flatMap:\n${e.message}`);
+      return 'TS2550 on flatMap, as README.md says';
+    }
+    throw new Error('it compiles: README.md\'s tsconfig advice is no longer needed');
+  });
+  let compiled = false;
+  check('with README\'s tsconfig change ("lib": ["es2022"], "target": "ES2022") `npm run compile` succeeds', () => {
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+    for (const advice of ['`"lib": ["es2022"]` and `"target": "ES2022"`', '`npm uninstall cdk8s-plus-33 && npm install erp-k8s cdk8s-plus-28`']) {
+      assert(readme.includes(advice), `README.md no longer says ${advice}: update this test with it`);
+    }
+    const tsconfigPath = path.join(dir, 'tsconfig.json');
+    const tsconfig = JSON.parse(fs.readFileSync(tsconfigPath, 'utf8'));
+    tsconfig.compilerOptions.lib = ['es2022'];
+    tsconfig.compilerOptions.target = 'ES2022';
+    fs.writeFileSync(tsconfigPath, JSON.stringify(tsconfig, null, 2) + '\n');
+    npm(['run', 'compile', '--silent'], dir);
+    compiled = true;
+  });
+  check('the example runs there and writes the same manifests as in the plain project', () => {
+    assert(compiled, 'not compiled');
+    run('node', ['main.js'], { cwd: dir, env: { ...process.env, CDK8S_OUTDIR: out } });
+    const written = fs.readdirSync(out).sort();
+    const expected = fs.readdirSync(outdir).sort();
+    assert(JSON.stringify(written) === JSON.stringify(expected), `files ${written.join(', ')}, expected ${expected.join(', ')}`);
+    const differ = written.filter((f) => fs.readFileSync(path.join(out, f), 'utf8') !== fs.readFileSync(path.join(outdir, f), 'utf8'));
+    assert(differ.length === 0, `differ from the plain project's: ${differ.join(', ')}`);
+    return written.join(', ');
   });
 }
 
