@@ -136,6 +136,9 @@ export function markerScript(): string {
   ].join('\n');
 }
 
+/** Shell: the name of the newest complete local set (complete sets start with a digit; `.partial` ones with a dot). */
+const NEWEST_LOCAL_SET = 'find "$dir" -mindepth 1 -maxdepth 1 -type d -name "[0-9]*" -printf "%f\\n" | sort | tail -n 1';
+
 /**
  * Deletes local sets older than RETENTION_DAYS, never the newest complete one,
  * and leftovers of failed runs older than a day. Runs only after every other
@@ -145,7 +148,7 @@ export function pruneScript(): string {
   return [
     'set -euo pipefail',
     `dir='${BACKUP_DIR}'`,
-    'newest=$(find "$dir" -mindepth 1 -maxdepth 1 -type d -name "[0-9]*" -printf "%f\\n" | sort | tail -n 1)',
+    `newest=$(${NEWEST_LOCAL_SET})`,
     'echo "local retention: $RETENTION_DAYS days (newest set $newest is always kept)"',
     'find "$dir" -mindepth 1 -maxdepth 1 -type d -name "[0-9]*" ! -name "$newest" -mmin +$((RETENTION_DAYS * 1440)) -print -exec rm -rf {} +',
     'find "$dir" -mindepth 1 -maxdepth 1 -name ".*.partial" -mmin +1440 -print -exec rm -rf {} +',
@@ -234,7 +237,7 @@ export function restoreScript(): string {
     'if [ -z "$name" ]; then',
     '  name="$BACKUP"',
     '  if [ "$name" = latest ]; then',
-    '    name=$(find "$dir" -mindepth 1 -maxdepth 1 -type d -name "[0-9]*" -printf "%f\\n" | sort | tail -n 1)',
+    `    name=$(${NEWEST_LOCAL_SET})`,
     '    [ -n "$name" ] || { echo "error: no backup set in $dir" >&2; exit 1; }',
     '  fi',
     'fi',

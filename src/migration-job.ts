@@ -67,10 +67,12 @@ export function addWaitForMigrations(workload: kplus.AbstractPod, options: Datab
  * synth) and ERP_K8S_BACKUP_WAIT_SECONDS.
  */
 export function releaseEnv(backup: IDatabaseBackup, jobName: () => string): Record<string, kplus.EnvValue> {
-  return {
-    ERP_K8S_RELEASE: kplus.EnvValue.fromValue(Lazy.any({ produce: jobName }) as unknown as string),
-    ERP_K8S_BACKUP_WAIT_SECONDS: kplus.EnvValue.fromValue(String(backup.preMigrationWaitSeconds)),
-  };
+  return waitForDumpEnv(backup, kplus.EnvValue.fromValue(Lazy.any({ produce: jobName }) as unknown as string));
+}
+
+/** ERP_K8S_RELEASE (`release`) and ERP_K8S_BACKUP_WAIT_SECONDS: what makes a migrator wait for its release's dump. */
+function waitForDumpEnv(backup: IDatabaseBackup, release: kplus.EnvValue): Record<string, kplus.EnvValue> {
+  return { ERP_K8S_RELEASE: release, ERP_K8S_BACKUP_WAIT_SECONDS: kplus.EnvValue.fromValue(String(backup.preMigrationWaitSeconds)) };
 }
 
 /** Properties of {@link MigrationJob}. */
@@ -195,10 +197,7 @@ export class MigrationJob extends Construct {
       envVariables: {
         ...envProps.envVariables,
         // the Job's own name (set by the Job controller on its pods): a name derived from the template cannot be in it
-        ...(backup ? {
-          ERP_K8S_RELEASE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_LABEL, { key: 'batch.kubernetes.io/job-name' }),
-          ERP_K8S_BACKUP_WAIT_SECONDS: kplus.EnvValue.fromValue(String(backup.preMigrationWaitSeconds)),
-        } : {}),
+        ...(backup ? waitForDumpEnv(backup, kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_LABEL, { key: 'batch.kubernetes.io/job-name' })) : {}),
       },
     }, { resources: props.resources, user: props.user, tmp: props.tmp });
     mountWritableDirectories(this, 'Job', this.job, props.migrations.writableDirectories);

@@ -332,8 +332,8 @@ export class PostgresBackup extends Construct implements IDatabaseBackup {
     this.volume = volume;
 
     this.cronJob = new kplus.CronJob(this, 'Resource', {
+      ...this.podDefaults(),
       metadata: { name: `${props.name}-backup`, labels },
-      podMetadata: { labels },
       schedule: Cron.schedule(cronFields(this.schedule)),
       timeZone,
       concurrencyPolicy: kplus.ConcurrencyPolicy.FORBID,
@@ -342,8 +342,6 @@ export class PostgresBackup extends Construct implements IDatabaseBackup {
       failedJobsRetained: 3,
       backoffLimit: 1,
       activeDeadline: this.timeout,
-      automountServiceAccountToken: false,
-      securityContext: restrictedPod(this.user),
     });
     this.backupPod(this, this.cronJob, 'scheduled', conn, this.databases);
 
@@ -352,13 +350,11 @@ export class PostgresBackup extends Construct implements IDatabaseBackup {
       // binds the backup PVC at install: with a WaitForFirstConsumer storage class a claim that only a CronJob
       // mounts stays Pending until the first schedule, which `helm install --wait` and Argo CD health checks wait on.
       const job: kplus.Job = new kplus.Job(this, 'Initial', {
+        ...this.podDefaults(),
         metadata: { name: templateHashedName(() => job, `${props.name}-backup-initial`), labels, annotations: { ...ARGOCD_SYNC_HOOK } },
-        podMetadata: { labels },
         backoffLimit: 3,
         activeDeadline: this.timeout,
         ttlAfterFinished: Duration.days(1),
-        automountServiceAccountToken: false,
-        securityContext: restrictedPod(this.user),
       });
       this.initialJob = job;
       this.backupPod(this, job, 'initial', conn, this.databases);
@@ -366,8 +362,8 @@ export class PostgresBackup extends Construct implements IDatabaseBackup {
 
     const template = (cid: string, name: string, kind: PodKind) => {
       const cj = new kplus.CronJob(this, cid, {
+        ...this.podDefaults(),
         metadata: { name, labels },
-        podMetadata: { labels },
         // never scheduled: a template for `kubectl create job --from=cronjob/<name>`
         schedule: Cron.schedule({ minute: '0', hour: '0', day: '31', month: '2' }),
         suspend: true,
@@ -376,8 +372,6 @@ export class PostgresBackup extends Construct implements IDatabaseBackup {
         failedJobsRetained: 1,
         backoffLimit: 0,
         activeDeadline: this.timeout,
-        automountServiceAccountToken: false,
-        securityContext: restrictedPod(this.user),
       });
       this.backupPod(this, cj, kind, conn, this.databases);
       return cj;
@@ -402,23 +396,25 @@ export class PostgresBackup extends Construct implements IDatabaseBackup {
   }
 
   public addPreMigrationDump(scope: Construct, id: string, options: PreMigrationDumpOptions): kplus.Job {
-    const labels = this.props.labels;
     const job: kplus.Job = new kplus.Job(scope, id, {
+      ...this.podDefaults(),
       metadata: {
         name: templateHashedName(() => job, `${options.name}-pre-migration-backup`),
         labels: options.labels,
         annotations: options.annotations,
       },
-      podMetadata: { labels },
       backoffLimit: 1,
       activeDeadline: Duration.seconds(this.preMigrationWaitSeconds),
       ttlAfterFinished: Duration.days(1),
-      automountServiceAccountToken: false,
-      securityContext: restrictedPod(this.user),
     });
     const db = options.connection;
     this.backupPod(scope, job, 'pre-migration', db, [{ name: db.databaseName, secretName: db.secretName }], options.release);
     return job;
+  }
+
+  /** What every backup, restore and list pod shares: the backup's labels, no API token, the restricted context. */
+  private podDefaults(): Pick<kplus.JobProps, 'podMetadata' | 'automountServiceAccountToken' | 'securityContext'> {
+    return { podMetadata: { labels: this.props.labels }, automountServiceAccountToken: false, securityContext: restrictedPod(this.user) };
   }
 
   private checkOffsite(where: Construct, o: OffsiteBackupOptions) {

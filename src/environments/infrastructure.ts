@@ -27,6 +27,8 @@ export function buildInfrastructure(scope: Construct, config: EnvironmentConfig)
   const db = config.database;
   const s = config.sizing ?? {};
   const gw = config.gateway.database;
+  // an external gateway database on the app's server: dumped with the app's, by the server's backups
+  const sameServer = db.mode === 'external' && gw !== undefined && gw.host === db.host && gw.port === db.port;
   const b = config.backups;
   const backup: PostgresBackupOptions = {
     schedule: b.schedule, retentionDays: b.retentionDays, size: b.size, resources: s.backup, offsite: b.offsite,
@@ -35,8 +37,7 @@ export function buildInfrastructure(scope: Construct, config: EnvironmentConfig)
       name: 'media', claimName: `${API_NAME}-media`, user: DEFAULT_USER,
       colocateWith: config.api.mediaAccessMode === 'ReadWriteOnce' ? API_POD_SELECTOR : undefined,
     }],
-    // an external gateway database on the same server is dumped with the app's
-    databases: db.mode === 'external' && gw && gw.host === db.host && gw.port === db.port ? [{ name: gw.databaseName, secretName: gw.secretName }] : [],
+    databases: sameServer ? [{ name: gw.databaseName, secretName: gw.secretName }] : [],
   };
   const database = db.mode === 'in-cluster'
     ? new CostMgmtPostgres(scope, 'Postgres', {
@@ -48,7 +49,6 @@ export function buildInfrastructure(scope: Construct, config: EnvironmentConfig)
       enabled: false, host: db.host, port: db.port, databaseName: db.databaseName, existingSecret: db.secretName, backup,
       version: db.version, sslMode: db.sslMode, caSecretName: db.caSecretName,
     });
-  const sameServer = db.mode === 'external' && gw !== undefined && gw.host === db.host && gw.port === db.port;
   const external = db.mode === 'external' && gw !== undefined ? ExternalDatabase.of(gw, `environments/${config.name}/gateway.database`) : undefined;
   const gatewayDatabase: IDatabase = external === undefined
     ? database.databaseFor(GATEWAY_DATABASE)
