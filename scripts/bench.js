@@ -59,8 +59,8 @@ const skipCli = flag('--skip-cli');
 const out = path.resolve(root, option('--out', 'bench/results.md'));
 const lib = path.resolve(process.env.BENCH_LIB ?? path.join(root, 'lib'));
 
-if (!fs.existsSync(path.join(lib, 'src', 'main.js'))) {
-  console.error(`bench: ${path.join(lib, 'src', 'main.js')} not found; run 'npm run build' first (npm run bench does)`);
+if (!fs.existsSync(path.join(lib, 'deploy', 'main.js'))) {
+  console.error(`bench: ${path.join(lib, 'deploy', 'main.js')} not found; run 'npm run build' first (npm run bench does)`);
   process.exit(1);
 }
 
@@ -137,8 +137,8 @@ function interleaved(commands, n, { fatal = true } = {}) {
 
 // ---- (a) + (b): the floor and the app, interleaved
 const appLine = /^app:\s*(.+)$/m.exec(fs.readFileSync(path.join(root, 'cdk8s.yaml'), 'utf8'));
-const appWords = (appLine ? appLine[1].trim() : 'node lib/src/main.js').split(/\s+/)
-  .map((w) => (process.env.BENCH_LIB && (w === 'lib/src/main.js' || w === 'scripts/synth.js') ? path.join(lib, 'src', 'main.js') : w));
+const appWords = (appLine ? appLine[1].trim() : 'node lib/deploy/main.js').split(/\s+/)
+  .map((w) => (process.env.BENCH_LIB && (w === 'lib/deploy/main.js' || w === 'scripts/synth.js') ? path.join(lib, 'deploy', 'main.js') : w));
 const appOut = path.join(tmp, 'app-out');
 log(`(a)+(b) floor and '${appWords.join(' ')}' x${runs}, interleaved, after a warm-up...`);
 const appCmd = appWords[0] === 'node' ? process.execPath : appWords[0];

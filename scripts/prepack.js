@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /*
- * prepack (npm pack / npm publish): builds lib/ with tsc, then removes
+ * prepack (npm pack / npm publish): builds the library (src/, imports/: tsconfig.lib.json) into lib/ with tsc, then removes
  * compiled files whose source is gone (tsc never deletes), so a renamed or
  * deleted module cannot ship from a stale lib/.
  */
@@ -10,7 +10,7 @@ const path = require('path');
 
 const root = path.resolve(__dirname, '..');
 const lib = path.join(root, 'lib');
-execFileSync(path.join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+execFileSync(path.join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.lib.json'], { cwd: root, stdio: 'inherit' });
 
 const removed = [];
 function prune(dir) {

@@ -2,7 +2,7 @@
 /*
  * Where the time of synthesizing every environment goes, section by section
  * (run `npm run build` first): each run is a fresh process doing what
- * `node lib/src/main.js` does, timed with performance.now() from process
+ * `node lib/deploy/main.js` does, timed with performance.now() from process
  * start; the medians of --runs runs (after a warm-up) are printed.
  *
  *   node scripts/synth-profile.js [--runs 7]
@@ -48,11 +48,11 @@ const lap = (label) => {
 
 require('cdk8s'); lap('require cdk8s (+ constructs, yaml)');
 require('cdk8s-plus-28'); lap('require cdk8s-plus-28');
-const envs = require(path.join(root, 'lib/src/environments'));
-const appSynth = require(path.join(root, 'lib/src/app-synth'));
-const syn = require(path.join(root, 'lib/src/synthesizer'));
-const sv = require(path.join(root, 'lib/src/schema-validator'));
-const policy = require(path.join(root, 'lib/src/policy')); lap('require the app\'s own modules');
+const envs = require(path.join(root, 'lib/deploy/environments'));
+const appSynth = require(path.join(root, 'lib/deploy/app-synth'));
+const syn = require(path.join(root, 'lib/src/synth/synthesizer'));
+const sv = require(path.join(root, 'lib/src/gates/schema-validator'));
+const policy = require(path.join(root, 'lib/src/gates/policy')); lap('require the app\'s own modules');
 sv.hasSchema('v1', 'Namespace'); lap('read + JSON.parse strict-schemas.json');
 
 const outputs = {};

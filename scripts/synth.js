@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /*
- * npm run synth: compiles src/ to lib/ only when a source changed since the
+ * npm run synth: compiles src/ and deploy/ to lib/ only when a source changed since the
  * last good build, then synthesizes in this very process (no cdk8s CLI, no
  * second Node start-up). Warm and unchanged, that is the app's own time.
  *
@@ -11,7 +11,7 @@
  *   npm run build                        # = node scripts/synth.js --build: always compile
  *   npx cdk8s synth                      # cdk8s.yaml runs this script too (see there)
  *
- * "Changed" means: a file or folder under src/ or imports/ (a deleted file
+ * "Changed" means: a file or folder under src/, deploy/ or imports/ (a deleted file
  * changes its folder), tsconfig*.json or node_modules/.package-lock.json
  * (npm install) is newer than lib/.build-stamp, or a source has no compiled
  * file in lib/ (deleted by hand). The stamp is written only after tsc
@@ -62,8 +62,9 @@ function inputs() {
     }
   };
   walk(path.join(root, 'src'));
+  walk(path.join(root, 'deploy'));
   walk(path.join(root, 'imports'));
-  for (const f of ['tsconfig.json', 'tsconfig.build.json', 'node_modules/.package-lock.json']) consider(path.join(root, f));
+  for (const f of ['tsconfig.json', 'tsconfig.build.json', 'tsconfig.lib.json', 'node_modules/.package-lock.json']) consider(path.join(root, f));
   return { newest, complete };
 }
 
@@ -100,10 +101,10 @@ if (args[0] === '--build') {
 } else {
   let status = 0;
   if (!upToDate()) {
-    process.stderr.write('synth: sources changed since the last build; compiling src/ to lib/ (tsc)...\n');
+    process.stderr.write('synth: sources changed since the last build; compiling src/ and deploy/ to lib/ (tsc)...\n');
     status = build();
     if (status !== 0) process.stderr.write(`synth failed: tsc exited with ${status}; nothing was written\n`);
   }
-  if (status === 0) status = require(path.join(root, 'lib', 'src', 'main.js')).main(args, process.env);
+  if (status === 0) status = require(path.join(root, 'lib', 'deploy', 'main.js')).main(args, process.env);
   process.exitCode = status;
 }

@@ -3,50 +3,50 @@
 // (validation, pod builders, script generators) stay internal.
 
 // Constructs
-export { ErpApi } from './erp-api';
-export { CeleryPair } from './celery-pair';
-export { CostMgmtPostgres } from './cost-mgmt-postgres';
-export { Redis } from './redis';
-export { ApiGatewayChart, API_GATEWAY_LOCK_KEY } from './api-gateway-chart';
-export { ErpOperations } from './erp-operations';
-export { MigrationJob } from './migration-job';
-export { PostgresBackup } from './postgres-backup';
-export { PostgresCredentials } from './postgres-credentials';
-export { AppEnv } from './app-env';
+export { ErpApi } from './app/erp-api';
+export { CeleryPair } from './app/celery-pair';
+export { CostMgmtPostgres } from './data/cost-mgmt-postgres';
+export { Redis } from './data/redis';
+export { ApiGatewayChart, API_GATEWAY_LOCK_KEY } from './gateway/api-gateway-chart';
+export { ErpOperations } from './app/erp-operations';
+export { MigrationJob } from './migrations/migration-job';
+export { PostgresBackup } from './data/postgres-backup';
+export { PostgresCredentials } from './data/postgres-credentials';
+export { AppEnv } from './app/app-env';
 
 // Props and options
-export * from './erp-api-props';
-export type { CeleryPairProps, CeleryWorkerOptions, CeleryBeatOptions } from './celery-pair';
-export type { CostMgmtPostgresProps, PostgresServerTls } from './cost-mgmt-postgres';
-export type { RedisProps, RedisPersistence, RedisConnection, IRedis } from './redis';
+export * from './app/erp-api-props';
+export type { CeleryPairProps, CeleryWorkerOptions, CeleryBeatOptions } from './app/celery-pair';
+export type { CostMgmtPostgresProps, PostgresServerTls } from './data/cost-mgmt-postgres';
+export type { RedisProps, RedisPersistence, RedisConnection, IRedis } from './data/redis';
 export type {
   ApiGatewayChartProps, ApiGatewayImage, ApiGatewayService, ApiGatewayIngress, ApiGatewayIngressHost, ApiGatewayIngressTls,
   ApiGatewayMigrations, ApiGatewayNetworkPolicy, ApiGatewayPostgresql, ApiGatewayRedis,
-} from './api-gateway-values';
-export type { ErpOperationsProps, ErpBootstrapOptions, ErpMaintenanceOptions } from './erp-operations';
-export type { MigrationJobProps, DatabaseStepsOptions } from './migration-job';
-export type { PostgresBackupOptions, PostgresBackupProps } from './postgres-backup';
-export type { PostgresCredentialsProps, GeneratedSecretSpec } from './postgres-credentials';
-export type { PostgresDatabaseSpec } from './postgres-sql';
-export type { AppEnvOptions } from './app-env';
-export type { ErpApiProbes } from './probes';
-export type { ComputeResources, ResourceQuantities } from './resources';
+} from './gateway/api-gateway-values';
+export type { ErpOperationsProps, ErpBootstrapOptions, ErpMaintenanceOptions } from './app/erp-operations';
+export type { MigrationJobProps, DatabaseStepsOptions } from './migrations/migration-job';
+export type { PostgresBackupOptions, PostgresBackupProps } from './data/postgres-backup';
+export type { PostgresCredentialsProps, GeneratedSecretSpec } from './data/postgres-credentials';
+export type { PostgresDatabaseSpec } from './data/postgres-sql';
+export type { AppEnvOptions } from './app/app-env';
+export type { ErpApiProbes } from './app/probes';
+export type { ComputeResources, ResourceQuantities } from './internal/resources';
 
 // Choices and connections
-export { Migrations, MigrationDelivery, HelmHook, ArgoCdHook } from './migrations';
-export type { MigrationsOptions, DjangoMigrationsOptions, AlembicMigrationsOptions, MigrationDeliveryOptions, OperationsCommandOptions } from './migrations';
-export { ExternalDatabase, PostgresSslMode, DATABASE_CA_DIR } from './database';
-export type { DatabaseConnection, IDatabase, ExternalDatabaseOptions } from './database';
-export { INGRESS_NGINX, PROMETHEUS, defaultDeny } from './network-policies';
-export type { TrafficSource } from './network-policies';
-export { resources } from './resources';
-export { PropsError } from './validate';
+export { Migrations, MigrationDelivery, HelmHook, ArgoCdHook } from './migrations/migrations';
+export type { MigrationsOptions, DjangoMigrationsOptions, AlembicMigrationsOptions, MigrationDeliveryOptions, OperationsCommandOptions } from './migrations/migrations';
+export { ExternalDatabase, PostgresSslMode, DATABASE_CA_DIR } from './data/database';
+export type { DatabaseConnection, IDatabase, ExternalDatabaseOptions } from './data/database';
+export { INGRESS_NGINX, PROMETHEUS, defaultDeny } from './internal/network-policies';
+export type { TrafficSource } from './internal/network-policies';
+export { resources } from './internal/resources';
+export { PropsError } from './internal/validate';
 
 // Offline gates
-export { validateManifests, assertValidManifests, formatSchemaErrors, ManifestSchemaError } from './schema-validator';
-export type { SchemaError } from './schema-validator';
-export { checkPolicy, assertPolicy, formatViolations, formatExemptions, PolicyError, POLICY_RULES } from './policy';
-export type { PolicyRule, PolicyResult, PolicyOptions, Violation, Exemption, Severity } from './policy';
+export { validateManifests, assertValidManifests, formatSchemaErrors, ManifestSchemaError } from './gates/schema-validator';
+export type { SchemaError } from './gates/schema-validator';
+export { checkPolicy, assertPolicy, formatViolations, formatExemptions, PolicyError, POLICY_RULES } from './gates/policy';
+export type { PolicyRule, PolicyResult, PolicyOptions, Violation, Exemption, Severity } from './gates/policy';
 
 // Synthesis: the files of `app.synth()`, in time linear in the number of charts
-export { ErpSynth } from './erp-synth';
+export { ErpSynth } from './synth/erp-synth';

@@ -3,8 +3,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
-import { renderApp } from '../src/app-synth';
-import { ENVIRONMENTS } from '../src/environments';
+import { renderApp } from '../deploy/app-synth';
+import { ENVIRONMENTS } from '../deploy/environments';
 import {
   ApiGatewayChart, AppEnv, CeleryPair, CostMgmtPostgres, ErpApi, ErpOperations, ExternalDatabase, MigrationJob, Migrations,
   PostgresBackup, PostgresCredentials, Redis, resources,

@@ -10,9 +10,9 @@
  * allow would otherwise only show on a cluster that enforces them: e.g. a
  * Helm pre-install hook runs before any ordinary object of its release.
  */
-import { ENVIRONMENTS } from '../src/environments';
-import { buildEnvironment } from '../src/environments/erp-environment';
-import { renderFiles } from '../src/synthesizer';
+import { ENVIRONMENTS } from '../deploy/environments';
+import { buildEnvironment } from '../deploy/environments/erp-environment';
+import { renderFiles } from '../src/synth/synthesizer';
 import { Manifest } from './util';
 
 interface Placed { readonly o: Manifest; readonly file: number }

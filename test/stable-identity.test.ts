@@ -6,9 +6,9 @@
  */
 import { App, Chart } from 'cdk8s';
 import { ApiGatewayChart, CeleryPair, CostMgmtPostgres, ErpApi, ErpOperations, Redis } from '../src';
-import { ENVIRONMENTS } from '../src/environments';
-import { buildEnvironment } from '../src/environments/erp-environment';
-import { renderFiles } from '../src/synthesizer';
+import { ENVIRONMENTS } from '../deploy/environments';
+import { buildEnvironment } from '../deploy/environments/erp-environment';
+import { renderFiles } from '../src/synth/synthesizer';
 import { Manifest } from './util';
 
 /** The same app under other chart and construct ids (and the API moved to the data chart). */

@@ -8,8 +8,8 @@ import { App, Chart } from 'cdk8s';
 import {
   CostMgmtPostgres, ErpApi, ErpOperations, MigrationDelivery, Migrations, PostgresSslMode, Redis, defaultDeny, resources,
 } from '../../src';
-import { ENVIRONMENTS, EnvironmentConfig, EnvironmentSizing } from '../../src/environments';
-import { renderFiles, Phase } from '../../src/synthesizer';
+import { ENVIRONMENTS, EnvironmentConfig, EnvironmentSizing } from '../../deploy/environments';
+import { renderFiles, Phase } from '../../src/synth/synthesizer';
 import { S3_BUCKET, S3_ENDPOINT } from './s3';
 
 /**

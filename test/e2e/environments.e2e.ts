@@ -16,10 +16,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Yaml } from 'cdk8s';
-import { synthesizeApp } from '../../src/app-synth';
-import { EnvironmentConfig } from '../../src/environments';
-import { buildEnvironment } from '../../src/environments/erp-environment';
-import { renderFiles } from '../../src/synthesizer';
+import { synthesizeApp } from '../../deploy/app-synth';
+import { EnvironmentConfig } from '../../deploy/environments';
+import { buildEnvironment } from '../../deploy/environments/erp-environment';
+import { renderFiles } from '../../src/synth/synthesizer';
 import {
   e2eEnvironments, EXTERNAL_NS, externalServers, FASTAPI_HOST, FASTAPI_NS, fastApiApp, v2,
 } from './apps';

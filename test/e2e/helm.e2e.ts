@@ -18,9 +18,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Yaml } from 'cdk8s';
-import { renderApp } from '../../src/app-synth';
-import { EnvironmentConfig } from '../../src/environments';
-import { synthesizeHelmCharts } from '../../src/main';
+import { renderApp } from '../../deploy/app-synth';
+import { EnvironmentConfig } from '../../deploy/environments';
+import { synthesizeHelmCharts } from '../../deploy/main';
 import { e2eEnvironments, EXTERNAL_NS, externalServers, v2 } from './apps';
 import {
   createNamespace, createSecret, diagnose, E2E_LABEL, getObj, helm, jobLogs, kubectl, kubectlAsync, list, Obj, restarts, say, secretValue, useBundledTools, waitFor,

@@ -11,7 +11,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { EnvironmentConfig } from '../../src/environments';
+import { EnvironmentConfig } from '../../deploy/environments';
 import { DATABASE_CA_SECRET, DATABASE_TLS_SECRET, GATEWAY_DB } from './apps';
 import { createSecret, kubectlAsync, say } from './kube';
 

@@ -24,7 +24,7 @@ import * as path from 'path';
 import {
   ARCHIVE_DIR, archiveScript, BACKUP_DIR, dumpScript, MARKER_SCHEMA, MARKER_TABLE, markerScript, pruneScript, restoreScript, STATE_DIR,
   unarchiveScript,
-} from '../../src/backup-scripts';
+} from '../../src/data/backup-scripts';
 import { PgCluster, record, say, sha256, sleep, treeEntries, volumeFingerprint as fingerprint } from './harness';
 
 const AS_ROOT = process.getuid?.() === 0;

@@ -27,10 +27,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
-import { ARCHIVE_DIR, BACKUP_DIR, STATE_DIR } from '../../src/backup-scripts';
-import { CostMgmtPostgres } from '../../src/cost-mgmt-postgres';
-import { PostgresBackupOptions } from '../../src/postgres-backup';
-import { rolePasswordEnv } from '../../src/postgres-sql';
+import { ARCHIVE_DIR, BACKUP_DIR, STATE_DIR } from '../../src/data/backup-scripts';
+import { CostMgmtPostgres } from '../../src/data/cost-mgmt-postgres';
+import { PostgresBackupOptions } from '../../src/data/postgres-backup';
+import { rolePasswordEnv } from '../../src/data/postgres-sql';
 import { FakeKubeApi, KubeCall } from './fake-kube-api';
 import {
   container, containerEnv, describe_, expectSuccess, killChildren, Manifest, one, PgCluster, podSpec, record, run, RunResult, say, Secrets, sleep, treeEntries, volumeFingerprint,

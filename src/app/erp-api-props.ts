@@ -1,0 +1,200 @@
+import { Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { VerticalPodAutoscalerSpecUpdatePolicyUpdateMode as VpaMode } from '../../imports/vpa-autoscaling.k8s.io';
+import { IDatabase } from '../data/database';
+import { MigrationDelivery, Migrations } from '../migrations/migrations';
+import { TrafficSource } from '../internal/network-policies';
+import { ErpApiProbes } from './probes';
+import type { IRedis } from '../data/redis';
+import { ComputeResources } from '../internal/resources';
+
+export { VpaMode };
+
+/** Horizontal autoscaling of the API. */
+export interface ErpApiAutoscaling {
+  /** @default 1 */
+  readonly minReplicas?: number;
+  /** @default 6 */
+  readonly maxReplicas?: number;
+  /** Average CPU utilisation target, percent of requests. @default 70 */
+  readonly cpuUtilization?: number;
+  /** Average memory utilisation target, percent of requests. @default 75 */
+  readonly memoryUtilization?: number;
+}
+
+/** Vertical Pod Autoscaler of the API. */
+export interface ErpApiVpa {
+  /**
+   * VPA update mode. With the HPA on (it scales on CPU and memory) only
+   * `Off` is allowed: the VPA then only recommends, so the two never fight
+   * over the same metric. Without the HPA, `Recreate` (the seed's) applies
+   * the recommendations.
+   * @default - 'Off' when autoscaling is on, 'Recreate' otherwise
+   */
+  readonly updateMode?: VpaMode;
+}
+
+/** The media volume (Django MEDIA_ROOT). */
+export interface ErpApiMedia {
+  /** @default '20Gi' */
+  readonly size?: string;
+  /** @default 'local-path' */
+  readonly storageClassName?: string;
+  /** @default '/app/media' */
+  readonly mountPath?: string;
+  /**
+   * ReadWriteOnce (the seed's) can be mounted by pods on one node only: with
+   * more than one replica the pods are pinned to one node (required pod
+   * affinity). ReadWriteMany (needs an RWX storage class such as NFS/CephFS)
+   * lets them spread.
+   * @default kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE
+   */
+  readonly accessMode?: kplus.PersistentVolumeAccessMode;
+}
+
+/** The Ingress. */
+export interface ErpApiIngress {
+  /** Public host name, e.g. `erpapi.masterspace.co.ke`. */
+  readonly host: string;
+  /** @default 'nginx' */
+  readonly className?: string;
+  /**
+   * cert-manager ClusterIssuer for TLS; `undefined` serves plain HTTP.
+   * @default - no TLS
+   */
+  readonly clusterIssuer?: string;
+  /** @default '<name>-tls' */
+  readonly tlsSecretName?: string;
+  /** WebSocket (Django Channels) proxy timeouts. @default Duration.hours(1) */
+  readonly websocketTimeout?: Duration;
+  /**
+   * Largest request body the Ingress accepts (`proxy-body-size`): ingress-nginx
+   * answers 413 above its 1m default, too small for uploads to the media volume.
+   * @default Size.mebibytes(100)
+   */
+  readonly maxBodySize?: Size;
+}
+
+/** Prometheus scraping. */
+export interface ErpApiMetrics {
+  /** Container port named `metrics`. @default 8001 */
+  readonly port?: number;
+  /** @default '/metrics' */
+  readonly path?: string;
+  /** @default Duration.seconds(30) */
+  readonly interval?: Duration;
+  /**
+   * Extra labels of the ServiceMonitor, for the Prometheus that selects it
+   * (kube-prometheus-stack selects `release: <its release name>` by default).
+   * @default {}
+   */
+  readonly serviceMonitorLabels?: Record<string, string>;
+}
+
+/** Network isolation of the app's pods (API, migration Job, Celery). */
+export interface ErpApiNetworkPolicy {
+  /** Who may send HTTP traffic to the API. @default [INGRESS_NGINX] */
+  readonly ingressFrom?: TrafficSource[];
+  /** Who may scrape the metrics port. @default [PROMETHEUS] */
+  readonly metricsFrom?: TrafficSource[];
+  /**
+   * TCP ports the app's pods may open to any destination, besides cluster
+   * DNS: PostgreSQL and Redis by default; add 443 for outbound HTTPS.
+   * @default [5432, 6379] (plus the database's port)
+   */
+  readonly egressPorts?: number[];
+}
+
+/** Properties of {@link ErpApi}. */
+export interface ErpApiProps {
+  /** Application image, pinned to a tag (`latest` is refused unless `allowLatestImage`). */
+  readonly image: string;
+  /** Allow `:latest` / untagged images (development only). @default false */
+  readonly allowLatestImage?: boolean;
+  /**
+   * Base name of every object (`<name>-app`, `<name>-migrate-<id>`...): a
+   * DNS-1035 label (the Service is called `<name>`, so it starts with a
+   * letter) of at most 31 characters, so that the longest derived names fit
+   * (`<name>-pre-migration-backup-<10 hex>`, a Job: 63; `<name>-data-integrity`,
+   * a CronJob: 52).
+   * @default 'erp-api'
+   */
+  readonly name?: string;
+  /** Secret loaded with envFrom into every container. @default 'erp-api-env' */
+  readonly envSecretName?: string;
+  /** Database to connect to (adds DB_* variables and its client labels). @default - connection from `envSecretName` only */
+  readonly database?: IDatabase;
+  /** Redis (Celery broker, cache): adds REDIS_URL, CELERY_BROKER_URL and its client labels. @default - none */
+  readonly redis?: IRedis;
+  /** Plain environment variables, the same in every container. @default {} */
+  readonly env?: Record<string, string>;
+  /** Framework. @default Migrations.django() */
+  readonly migrations?: Migrations;
+  /** Run migrations in an init container of every pod (seed `runOnStartup`). @default true */
+  readonly runMigrationsOnStartup?: boolean;
+  /** Create the migration Job (seed `migrations.enabled`). @default true */
+  readonly migrationJob?: boolean;
+  /**
+   * Dump the database right before each release migrates, when the
+   * `database` has backups (`CostMgmtPostgres` with `backup`): the migration
+   * Job and the migrate init containers wait for the dump (seed 004: "a
+   * database backup before every deployment").
+   * @default true
+   */
+  readonly preMigrationBackup?: boolean;
+  /** How the migration Job is delivered. @default MigrationDelivery.all() */
+  readonly migrationDelivery?: MigrationDelivery;
+  /** Release id (commit hash) in the migration Job name. @default - hash of image and commands */
+  readonly releaseId?: string;
+  /** Resources of the migration Job and init containers. @default 250m/512Mi requests, 1000m/2Gi limits */
+  readonly migrationResources?: ComputeResources;
+  /** Resources of the app container. @default 300m/1Gi requests, 2000m/3Gi limits */
+  readonly resources?: ComputeResources;
+  /** HTTP port of the app. @default 8000 */
+  readonly port?: number;
+  /** Server command. @default - the framework's (uvicorn for Alembic), else the image's CMD */
+  readonly command?: string[];
+  /** UID (and GID, fsGroup) of every container. @default 1000 */
+  readonly user?: number;
+  /** Replicas when autoscaling is off. @default 1 */
+  readonly replicas?: number;
+  /** HPA; `false` turns it off. @default min 1, max 6, CPU 70 %, memory 75 % */
+  readonly autoscaling?: ErpApiAutoscaling | false;
+  /** VPA; `false` turns it off. @default - on, mode chosen from the HPA */
+  readonly vpa?: ErpApiVpa | false;
+  /** Probes. @default - readiness 30s/10s, liveness 60s/20s on /api/v1/core/health/, startup budget 5 min */
+  readonly probes?: ErpApiProbes;
+  /** Media PVC; `false` for none. @default 20Gi RWO local-path at /app/media */
+  readonly media?: ErpApiMedia | false;
+  /** Ingress. @default - no Ingress */
+  readonly ingress?: ErpApiIngress;
+  /** ServiceMonitor; `false` for none. @default port 8001, /metrics, every 30s */
+  readonly metrics?: ErpApiMetrics | false;
+  /** Rollout that makes no progress for this long is marked failed. @default Duration.minutes(10) */
+  readonly progressDeadline?: Duration;
+  /**
+   * How long a terminating pod keeps serving before the server gets SIGTERM
+   * (a `preStop` sleep): the time the Service endpoints and the Ingress
+   * controller need to stop sending it new requests, so rollouts drop none.
+   * @default Duration.seconds(10)
+   */
+  readonly preStopDelay?: Duration;
+  /**
+   * Time from the start of termination to SIGKILL: the preStop delay, then
+   * the server's graceful shutdown (in-flight requests, WebSocket close).
+   * Must exceed `preStopDelay`.
+   * @default Duration.minutes(2)
+   */
+  readonly terminationGracePeriod?: Duration;
+  /**
+   * Prefer to run replicas on different nodes and zones (a soft pod
+   * anti-affinity: scheduling never fails because of it). Not applied when a
+   * ReadWriteOnce media volume pins the replicas to one node.
+   * @default true
+   */
+  readonly spread?: boolean;
+  /** NetworkPolicies for the app's pods; `false` for none. @default - HTTP from ingress-nginx, metrics from Prometheus, egress DNS + 5432 + 6379 */
+  readonly networkPolicy?: ErpApiNetworkPolicy | false;
+  /** Labels added to every object. @default {} */
+  readonly labels?: Record<string, string>;
+}
