@@ -1,4 +1,5 @@
-import { Cron, CronOptions, Duration } from 'cdk8s';
+import { Cron, Duration } from 'cdk8s';
+import { cronFields } from '../internal/cron';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { checkAppObjects } from '../synth/app-objects';
@@ -9,7 +10,7 @@ import { ArgoCdHook, BOOTSTRAP_ENV, HelmHook, MigrationDelivery, OperationsComma
 import { addContainer, addPodLabels, disableServiceLinks, mountWritableDirectories, stableIdentity, standardLabels, templateHashedName } from '../internal/pod-helpers';
 import { checkResources, ComputeResources, resources } from '../internal/resources';
 import { restrictedPod } from '../internal/security';
-import { checkCron, checkDnsSubdomain, checkTimeZone, CRON_MACROS, fail } from '../internal/validate';
+import { checkCron, checkDnsSubdomain, checkTimeZone, fail } from '../internal/validate';
 
 /**
  * The one-off bootstrap: the first admin, created only if absent (safe to run
@@ -197,10 +198,4 @@ export class ErpOperations extends Construct {
     disableServiceLinks(pod);
     mountWritableDirectories(this, idPrefix, pod, this.api.migrations.writableDirectories);
   }
-}
-
-/** Splits a schedule {@link checkCron} accepted into the five fields of `Cron.schedule` (a macro into its fields). */
-export function cronFields(expr: string): CronOptions {
-  const [minute, hour, day, month, weekDay] = (Object.hasOwn(CRON_MACROS, expr) ? CRON_MACROS[expr] : expr).trim().split(/\s+/);
-  return { minute, hour, day, month, weekDay };
 }

@@ -7,7 +7,7 @@ import {
 } from './backup-scripts';
 import { checkAppObjects } from '../synth/app-objects';
 import { DatabaseConnection, databaseTlsEnv, IDatabaseBackup, mountDatabaseCa, PreMigrationDumpOptions } from './database';
-import { cronFields } from '../app/erp-operations';
+import { cronFields } from '../internal/cron';
 import { dnsEgressRule, tcpPorts } from '../internal/network-policies';
 import { ARGOCD_SYNC_HOOK } from './postgres-credentials';
 import { addContainer, addPodLabels, disableServiceLinks, stableIdentity, TEMPLATE_HASH_LENGTH, templateHashedName } from '../internal/pod-helpers';

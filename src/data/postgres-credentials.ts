@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { checkAppObjects } from '../synth/app-objects';
 import { addContainer, disableServiceLinks, renderedName, stableIdentity, templateHashedName } from '../internal/pod-helpers';
-import { NEEDS_API_ACCESS_ANNOTATION } from '../gates/policy';
+import { NEEDS_API_ACCESS_ANNOTATION } from '../internal/vocabulary';
 import { checkResources, ComputeResources, resources } from '../internal/resources';
 import { restrictedPod } from '../internal/security';
 import { checkDnsLabel, checkDnsSubdomain, checkImage, checkSqlIdentifier, checkUnique } from '../internal/validate';

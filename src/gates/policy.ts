@@ -1,3 +1,5 @@
+import { NEEDS_API_ACCESS_ANNOTATION, SINGLETON_LABEL } from '../internal/vocabulary';
+
 /**
  * The policy gate: rules every synthesized object set must keep (Pod Security
  * Standard "restricted", reliability, security, data safety), checked on the
@@ -84,10 +86,7 @@ export class PolicyError extends Error {
 
 /** Prefix of the exemption annotations; the rule id follows. */
 export const EXEMPTION_ANNOTATION_PREFIX = 'erp-k8s.io/policy-exempt.';
-/** Label that marks a workload that must never run twice. */
-export const SINGLETON_LABEL = 'erp-k8s.io/singleton';
-/** Annotation (with a reason) on a workload whose pods need a ServiceAccount token. */
-export const NEEDS_API_ACCESS_ANNOTATION = 'erp-k8s.io/needs-api-access';
+export { NEEDS_API_ACCESS_ANNOTATION, SINGLETON_LABEL };
 
 const RULES = {
   'PSS-RUN-AS-NON-ROOT': ['error', 'Pods run as non-root: runAsNonRoot true on the pod or on every container (init included), never false, and never runAsUser 0.'],

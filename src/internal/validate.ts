@@ -122,7 +122,7 @@ export function checkSqlIdentifier(scope: IConstruct | string, field: string, va
 
 /**
  * The macros Kubernetes CronJobs accept, each as the five fields
- * `Cron.schedule` writes for it (see `cronFields` in erp-operations.ts).
+ * `Cron.schedule` writes for it (see `cronFields` in cron.ts).
  */
 export const CRON_MACROS: Readonly<Record<string, string>> = {
   '@yearly': '0 0 1 1 *', '@annually': '0 0 1 1 *', '@monthly': '0 0 1 * *', '@weekly': '0 0 * * 0',

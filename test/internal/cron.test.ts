@@ -1,5 +1,5 @@
 import { CostMgmtPostgres, ErpApi, ErpOperations, ExternalDatabase } from '../../src';
-import { cronFields } from '../../src/app/erp-operations';
+import { cronFields } from '../../src/internal/cron';
 import { checkCron } from '../../src/internal/validate';
 import { all, Manifest, synth, testChart } from '../util';
 

@@ -1,0 +1,39 @@
+// eslint (typescript-eslint): CI runs `npm run lint`. Besides the recommended
+// rules, two kinds of house rule: a 150-character line, and import
+// boundaries that keep the layout honest (ARCHITECTURE.md):
+//   - the library (src/) never imports this repository's deployment (deploy/);
+//   - constructs (src/app, src/data, src/gateway, src/migrations) never import
+//     the offline gates (src/gates): a gate checks a construct's output, so
+//     the dependency points from gates to nothing a construct needs;
+//   - internals (src/internal) import no construct area and no gate.
+'use strict';
+const js = require('@eslint/js');
+const tseslint = require('typescript-eslint');
+
+const DEPLOY = { group: ['**/deploy/**', '**/deploy'], message: 'the library (src/) must not import the repository\'s deployment (deploy/)' };
+const GATES = { group: ['**/gates/**', '**/gates'], message: 'constructs must not import the offline gates (src/gates): gates check output, constructs build it' };
+const AREAS = {
+  group: ['**/app/**', '**/data/**', '**/gateway/**', '**/migrations/**', '**/synth/**'],
+  message: 'src/internal holds shared helpers: it must not import a construct area or the synthesis machinery',
+};
+
+const NODE_GLOBALS = Object.fromEntries([
+  'require', 'module', 'exports', 'process', '__dirname', '__filename', 'console', 'Buffer', 'URL',
+  'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'performance', 'structuredClone', 'fetch',
+].map((name) => [name, 'readonly']));
+
+module.exports = tseslint.config(
+  { ignores: ['lib/**', 'dist/**', 'node_modules/**', 'imports/**', 'examples/**', 'test/e2e/images/**', '**/*.d.ts'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  { rules: { 'max-len': ['error', { code: 150, ignoreUrls: true, ignoreRegExpLiterals: true }] } },
+  {
+    // scripts, jest configs and the pack test: CommonJS on Node
+    files: ['**/*.js'],
+    languageOptions: { ecmaVersion: 2022, sourceType: 'commonjs', globals: NODE_GLOBALS },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  { files: ['src/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [DEPLOY] }] } },
+  { files: ['src/{app,data,gateway,migrations}/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [DEPLOY, GATES] }] } },
+  { files: ['src/internal/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [DEPLOY, GATES, AREAS] }] } },
+);
