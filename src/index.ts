@@ -33,8 +33,10 @@ export type { ErpApiProbes } from './app/probes';
 export type { ComputeResources, ResourceQuantities } from './internal/resources';
 
 // Choices and connections
-export { Migrations, MigrationDelivery, HelmHook, ArgoCdHook } from './migrations/migrations';
-export type { MigrationsOptions, DjangoMigrationsOptions, AlembicMigrationsOptions, MigrationDeliveryOptions, OperationsCommandOptions } from './migrations/migrations';
+export { Migrations } from './migrations/migrations';
+export { MigrationDelivery, HelmHook, ArgoCdHook } from './migrations/delivery';
+export type { MigrationsOptions, DjangoMigrationsOptions, AlembicMigrationsOptions, OperationsCommandOptions } from './migrations/migrations';
+export type { MigrationDeliveryOptions } from './migrations/delivery';
 export { ExternalDatabase, PostgresSslMode, DATABASE_CA_DIR } from './data/database';
 export type { DatabaseConnection, IDatabase, ExternalDatabaseOptions } from './data/database';
 export { INGRESS_NGINX, PROMETHEUS, defaultDeny } from './internal/network-policies';

@@ -5,7 +5,8 @@ import { checkAppObjects } from '../synth/app-objects';
 import { AppEnv } from '../app/app-env';
 import { IDatabaseBackup } from '../data/database';
 import { dnsEgressRule, tcpPorts } from '../internal/network-policies';
-import { MigrationDelivery, Migrations } from './migrations';
+import { MigrationDelivery, precedingHookAnnotations, preMigrationBackupAnnotations } from './delivery';
+import { Migrations } from './migrations';
 import {
   addContainer, addPodLabels, disableServiceLinks, mountWritableDirectories, renderedName, SELECTOR_LABELS, stableIdentity, TEMPLATE_HASH_LENGTH,
   templateHashedName,
@@ -13,6 +14,9 @@ import {
 import { ComputeResources } from '../internal/resources';
 import { restrictedPod } from '../internal/security';
 import { checkDnsLabel, checkInt, fail } from '../internal/validate';
+
+// Kept at their old path for the modules that import them from here; new code imports ./delivery.
+export { precedingHookAnnotations, preMigrationBackupAnnotations } from './delivery';
 
 /** What the database steps of a pod need. */
 export interface DatabaseStepsOptions {
@@ -270,52 +274,4 @@ export class MigrationJob extends Construct {
   public get egressPolicy(): kplus.k8s.KubeNetworkPolicy | undefined {
     return this.egress;
   }
-}
-
-/**
- * Hook annotations of the pre-migration dump (`before` 2) and of its egress
- * policy (3): Helm `pre-upgrade` only (at install there is nothing to back
- * up, and the backup volume may not exist yet), `before` weights below the
- * migration Job (whose own egress policy is one below); the Job's Argo CD
- * hook, `before` waves below. `{}` for a plain Job.
- */
-export function preMigrationBackupAnnotations(delivery: MigrationDelivery, before: number): Record<string, string> {
-  const job = delivery.annotations();
-  const a: Record<string, string> = {};
-  const hooks = (job['helm.sh/hook'] ?? '').split(',').filter((h) => h === 'pre-upgrade');
-  if (hooks.length) {
-    a['helm.sh/hook'] = hooks.join(',');
-    a['helm.sh/hook-weight'] = String(Number(job['helm.sh/hook-weight'] ?? '0') - before);
-    a['helm.sh/hook-delete-policy'] = 'before-hook-creation';
-  }
-  if (job['argocd.argoproj.io/hook'] !== undefined) {
-    a['argocd.argoproj.io/hook'] = job['argocd.argoproj.io/hook'];
-    a['argocd.argoproj.io/hook-delete-policy'] = 'BeforeHookCreation';
-    a['argocd.argoproj.io/sync-wave'] = String(Number(job['argocd.argoproj.io/sync-wave'] ?? '0') - before);
-  }
-  return a;
-}
-
-/**
- * Hook annotations for an object the Job needs while it runs: the same Helm
- * hook phases with a lower weight, the same Argo CD hook with a lower sync
- * wave, both re-created before the next hook. Helm sorts hooks by weight,
- * Argo CD by wave, and each waits for a wave before the next; within one
- * weight or wave the order would be Helm's kind order, or none at all
- * (Argo CD applies a wave's resources in parallel). `{}` for a plain Job.
- */
-export function precedingHookAnnotations(delivery: MigrationDelivery): Record<string, string> {
-  const job = delivery.annotations();
-  const a: Record<string, string> = {};
-  if (job['helm.sh/hook'] !== undefined) {
-    a['helm.sh/hook'] = job['helm.sh/hook'];
-    a['helm.sh/hook-weight'] = String(Number(job['helm.sh/hook-weight'] ?? '0') - 1);
-    a['helm.sh/hook-delete-policy'] = 'before-hook-creation';
-  }
-  if (job['argocd.argoproj.io/hook'] !== undefined) {
-    a['argocd.argoproj.io/hook'] = job['argocd.argoproj.io/hook'];
-    a['argocd.argoproj.io/hook-delete-policy'] = 'BeforeHookCreation';
-    a['argocd.argoproj.io/sync-wave'] = String(Number(job['argocd.argoproj.io/sync-wave'] ?? '0') - 1);
-  }
-  return a;
 }

@@ -1,10 +1,12 @@
 import { ArgoCdHook, ErpApi, ExternalDatabase, HelmHook, MigrationDelivery } from '../../src';
-import { precedingHookAnnotations } from '../../src/migrations/migration-job';
+import { precedingHookAnnotations } from '../../src/migrations/delivery';
 import { all, Manifest, one, synth, testChart } from '../util';
 
 const api = (delivery?: MigrationDelivery, networkPolicy?: false): Manifest[] => {
   const chart = testChart();
-  new ErpApi(chart, 'Api', { image: 'erp/api:1.4.2', database: ExternalDatabase.of({ host: 'db.example.com' }), migrationDelivery: delivery, networkPolicy });
+  new ErpApi(chart, 'Api', {
+    image: 'erp/api:1.4.2', database: ExternalDatabase.of({ host: 'db.example.com' }), migrationDelivery: delivery, networkPolicy,
+  });
   return synth(chart);
 };
 
@@ -15,7 +17,9 @@ describe('MigrationJob: the hook Job brings its own egress policy', () => {
     // THEN
     const job = all(objs, 'Job')[0];
     const policy = one(objs, 'NetworkPolicy', 'erp-api-migrate-egress');
-    expect(job.metadata.annotations).toMatchObject({ 'helm.sh/hook': 'pre-install,pre-upgrade', 'helm.sh/hook-weight': '0', 'argocd.argoproj.io/sync-wave': '0' });
+    expect(job.metadata.annotations).toMatchObject({
+      'helm.sh/hook': 'pre-install,pre-upgrade', 'helm.sh/hook-weight': '0', 'argocd.argoproj.io/sync-wave': '0',
+    });
     expect(policy.metadata.annotations).toEqual({
       'helm.sh/hook': 'pre-install,pre-upgrade',
       'helm.sh/hook-weight': '-1',
@@ -31,7 +35,9 @@ describe('MigrationJob: the hook Job brings its own egress policy', () => {
     const policy = one(objs, 'NetworkPolicy', 'erp-api-migrate-egress');
     const job = all(objs, 'Job')[0];
     const labels = job.spec.template.metadata.labels;
-    expect(policy.spec.podSelector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'erp-api', 'app.kubernetes.io/instance': 'erp-api', 'app.kubernetes.io/component': 'migrations' });
+    expect(policy.spec.podSelector.matchLabels).toEqual({
+      'app.kubernetes.io/name': 'erp-api', 'app.kubernetes.io/instance': 'erp-api', 'app.kubernetes.io/component': 'migrations',
+    });
     for (const [k, v] of Object.entries(policy.spec.podSelector.matchLabels)) expect(labels[k]).toBe(v);
     const deployment = one(objs, 'Deployment');
     expect(deployment.spec.template.metadata.labels['app.kubernetes.io/component']).not.toBe('migrations');
@@ -40,7 +46,9 @@ describe('MigrationJob: the hook Job brings its own egress policy', () => {
   });
 
   test('follows the delivery: post-install + Argo CD Sync in wave -1 (weight 5) gives post-install weight 4 and wave -2', () => {
-    const objs = api(MigrationDelivery.all({ helmHooks: [HelmHook.POST_INSTALL, HelmHook.PRE_UPGRADE], argoCdHook: ArgoCdHook.SYNC, syncWave: -1, hookWeight: 5 }));
+    const objs = api(MigrationDelivery.all({
+      helmHooks: [HelmHook.POST_INSTALL, HelmHook.PRE_UPGRADE], argoCdHook: ArgoCdHook.SYNC, syncWave: -1, hookWeight: 5,
+    }));
     expect(one(objs, 'NetworkPolicy', 'erp-api-migrate-egress').metadata.annotations).toMatchObject({
       'helm.sh/hook': 'post-install,pre-upgrade', 'helm.sh/hook-weight': '4', 'argocd.argoproj.io/hook': 'Sync', 'argocd.argoproj.io/sync-wave': '-2',
     });
