@@ -24,7 +24,8 @@ export type {
   ApiGatewayMigrations, ApiGatewayNetworkPolicy, ApiGatewayPostgresql, ApiGatewayRedis,
 } from './gateway/api-gateway-values';
 export type { ErpOperationsProps, ErpBootstrapOptions, ErpMaintenanceOptions } from './app/erp-operations';
-export type { MigrationJobProps, DatabaseStepsOptions } from './migrations/migration-job';
+export type { MigrationJobProps } from './migrations/migration-job';
+export type { DatabaseStepsOptions } from './migrations/db-steps';
 export type { PostgresBackupOptions, PostgresBackupProps } from './data/postgres-backup';
 export type { PostgresCredentialsProps, GeneratedSecretSpec } from './data/postgres-credentials';
 export type { PostgresDatabaseSpec } from './data/postgres-sql';

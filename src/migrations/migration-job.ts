@@ -2,82 +2,21 @@ import { ApiObject, Duration, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { checkAppObjects } from '../synth/app-objects';
-import { AppEnv } from '../app/app-env';
-import { IDatabaseBackup } from '../data/database';
+import { DatabaseConnection, IDatabaseBackup } from '../data/database';
 import { dnsEgressRule, tcpPorts } from '../internal/network-policies';
-import { MigrationDelivery, precedingHookAnnotations, preMigrationBackupAnnotations } from './delivery';
-import { Migrations } from './migrations';
 import {
-  addContainer, addPodLabels, disableServiceLinks, mountWritableDirectories, renderedName, SELECTOR_LABELS, stableIdentity, TEMPLATE_HASH_LENGTH,
+  addPodLabels, disableServiceLinks, mountWritableDirectories, renderedName, SELECTOR_LABELS, stableIdentity, TEMPLATE_HASH_LENGTH,
   templateHashedName,
 } from '../internal/pod-helpers';
-import { ComputeResources } from '../internal/resources';
 import { restrictedPod } from '../internal/security';
 import { checkDnsLabel, checkInt, fail } from '../internal/validate';
+import { addDatabaseInitContainers, addDatabaseStep, DatabaseStepsOptions, waitForDumpEnv } from './db-steps';
+import { MigrationDelivery, precedingHookAnnotations, preMigrationBackupAnnotations } from './delivery';
 
-// Kept at their old path for the modules that import them from here; new code imports ./delivery.
+// Kept at their old path for the modules that import them from here; new code imports ./db-steps and ./delivery.
+export { addDatabaseInitContainers, addWaitForMigrations, releaseEnv } from './db-steps';
+export type { DatabaseStepsOptions } from './db-steps';
 export { precedingHookAnnotations, preMigrationBackupAnnotations } from './delivery';
-
-/** What the database steps of a pod need. */
-export interface DatabaseStepsOptions {
-  /** Application image (the steps run the app's own tooling). */
-  readonly image: string;
-  /** The framework. */
-  readonly migrations: Migrations;
-  /** The app's environment (the one definition). */
-  readonly env: AppEnv;
-  /** Resources of each step container. */
-  readonly resources: ComputeResources;
-  /** UID. */
-  readonly user?: number;
-  /** emptyDir mounted at /tmp. */
-  readonly tmp?: kplus.Volume;
-}
-
-/**
- * Adds, in this order, the init containers `wait-for-db` and (when `migrate`)
- * `migrate`. Used by ErpApi pods, the migration Job and ApiGatewayChart.
- */
-export function addDatabaseInitContainers(workload: kplus.AbstractPod,
-  options: DatabaseStepsOptions & { readonly migrate: boolean; readonly releaseEnv?: Record<string, kplus.EnvValue> }): void {
-  const common = { image: options.image, ...options.env.containerProps() };
-  addContainer(workload, { name: 'wait-for-db', command: options.migrations.waitCommand, ...common },
-    { resources: options.resources, init: true, user: options.user, tmp: options.tmp });
-  if (options.migrate) {
-    addContainer(workload, {
-      name: 'migrate', command: options.migrations.migrateCommand, ...common,
-      envVariables: { ...common.envVariables, ...(options.releaseEnv ?? {}) },
-    }, { resources: options.resources, init: true, user: options.user, tmp: options.tmp });
-  }
-}
-
-/**
- * Adds `wait-for-db` then `wait-for-migrations` init containers: for
- * workloads (Celery) that must not start before the schema is current.
- */
-export function addWaitForMigrations(workload: kplus.AbstractPod, options: DatabaseStepsOptions & { readonly attempts: number; readonly interval: Duration }): void {
-  addDatabaseInitContainers(workload, { ...options, migrate: false });
-  addContainer(workload, {
-    name: 'wait-for-migrations',
-    image: options.image,
-    command: options.migrations.waitForMigrationsCommand(options.attempts, options.interval),
-    ...options.env.containerProps(),
-  }, { resources: options.resources, init: true, user: options.user, tmp: options.tmp });
-}
-
-/**
- * The variables that make a migrate init container wait for its release's
- * pre-migration dump: ERP_K8S_RELEASE (the migration Job's name, resolved at
- * synth) and ERP_K8S_BACKUP_WAIT_SECONDS.
- */
-export function releaseEnv(backup: IDatabaseBackup, jobName: () => string): Record<string, kplus.EnvValue> {
-  return waitForDumpEnv(backup, kplus.EnvValue.fromValue(Lazy.any({ produce: jobName }) as unknown as string));
-}
-
-/** ERP_K8S_RELEASE (`release`) and ERP_K8S_BACKUP_WAIT_SECONDS: what makes a migrator wait for its release's dump. */
-function waitForDumpEnv(backup: IDatabaseBackup, release: kplus.EnvValue): Record<string, kplus.EnvValue> {
-  return { ERP_K8S_RELEASE: release, ERP_K8S_BACKUP_WAIT_SECONDS: kplus.EnvValue.fromValue(String(backup.preMigrationWaitSeconds)) };
-}
 
 /** Properties of {@link MigrationJob}. */
 export interface MigrationJobProps extends DatabaseStepsOptions {
@@ -159,77 +98,38 @@ export class MigrationJob extends Construct {
   constructor(scope: Construct, id: string, props: MigrationJobProps) {
     super(scope, id);
     checkAppObjects(this);
-    const backoffLimit = checkInt(this, 'migrationJob.backoffLimit', props.backoffLimit ?? 3, 0, 20);
-    const activeDeadline = props.activeDeadline ?? Duration.minutes(30);
-    const ttl = props.ttlAfterFinished ?? Duration.days(1);
-    const delivery = props.delivery ?? MigrationDelivery.all();
-    this.delivery = delivery;
-    this.labels = props.labels ?? {};
-    if (activeDeadline.toSeconds() <= props.migrations.waitBudget.toSeconds()) {
-      fail(this, 'migrationJob.activeDeadline', `${activeDeadline.toSeconds()}s`,
-        `must exceed the wait-for-database budget (${props.migrations.waitBudget.toSeconds()}s = attempts x interval), or the Job dies while still waiting`);
-    }
-    this.prefix = `${props.name}-migrate`;
-    const releaseId = props.releaseId === undefined ? undefined : checkDnsLabel(this, 'releaseId', props.releaseId.toLowerCase(), 40);
-    checkDnsLabel(this, 'migrationJob.name', `${this.prefix}-${releaseId ?? 'x'.repeat(TEMPLATE_HASH_LENGTH)}`, 63);
-    const name = releaseId !== undefined ? `${this.prefix}-${releaseId}` : templateHashedName(() => this.job, this.prefix);
+    const config = resolveMigrationJob(this, props);
+    this.prefix = config.prefix;
+    this.delivery = config.delivery;
+    this.labels = config.labels;
+    const name = config.releaseId !== undefined ? `${this.prefix}-${config.releaseId}` : templateHashedName(() => this.job, this.prefix);
 
     this.job = new kplus.Job(this, 'Resource', {
-      metadata: { name, labels: props.labels, annotations: delivery.annotations() },
-      backoffLimit,
-      activeDeadline,
-      ttlAfterFinished: ttl,
+      metadata: { name, labels: props.labels, annotations: this.delivery.annotations() },
+      backoffLimit: config.backoffLimit,
+      activeDeadline: config.activeDeadline,
+      ttlAfterFinished: config.ttlAfterFinished,
       serviceAccount: props.serviceAccount,
       automountServiceAccountToken: false,
       securityContext: restrictedPod(props.user),
       volumes: props.tmp ? [props.tmp] : undefined,
       podMetadata: { labels: props.labels },
     });
-    stableIdentity(this.job, props.labels ?? {});
+    stableIdentity(this.job, this.labels);
     addPodLabels(this.job, props.env.podLabels);
     disableServiceLinks(this.job);
     addDatabaseInitContainers(this.job, { ...props, migrate: false });
-    const envProps = props.env.containerProps();
-    const backup = props.preMigrationBackup;
-    const connection = props.env.database;
-    if (backup && !connection) fail(this, 'preMigrationBackup', 'a backup', "needs the app's 'database' (the dump is of it)");
-    addContainer(this.job, {
-      name: 'migrate',
-      image: props.image,
-      command: props.migrations.migrateCommand,
-      ...envProps,
-      envVariables: {
-        ...envProps.envVariables,
-        // the Job's own name (set by the Job controller on its pods): a name derived from the template cannot be in it
-        ...(backup ? waitForDumpEnv(backup, kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_LABEL, { key: 'batch.kubernetes.io/job-name' })) : {}),
-      },
-    }, { resources: props.resources, user: props.user, tmp: props.tmp });
+    // the Job's own name (set by the Job controller on its pods): a name derived from the template cannot be in it
+    const jobNameEnv = kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_LABEL, { key: 'batch.kubernetes.io/job-name' });
+    addDatabaseStep(this.job, props, 'migrate', props.migrations.migrateCommand, {
+      init: false,
+      env: config.preMigration ? waitForDumpEnv(config.preMigration.backup, jobNameEnv) : {},
+    });
     mountWritableDirectories(this, 'Job', this.job, props.migrations.writableDirectories);
-    if (backup && connection) {
-      this.preMigrationBackupJob = backup.addPreMigrationDump(this, 'PreMigrationBackup', {
-        connection,
-        release: Lazy.any({ produce: () => this.jobName }) as unknown as string,
-        name: props.name,
-        annotations: preMigrationBackupAnnotations(delivery, 2),
-        labels: { ...this.labels, 'app.kubernetes.io/component': 'pre-migration-backup' },
-      });
-      ApiObject.of(this.job).addDependency(this.preMigrationBackupJob);
-      // Its egress (DNS, the database), a hook just before it: as a pre-upgrade hook it must not count on
-      // policies of the release being upgraded. The pod is told apart from the scheduled backups by a label.
-      const podLabel = { 'erp-k8s.io/pre-migration-backup': props.name };
-      addPodLabels(this.preMigrationBackupJob, podLabel);
-      this.preMigrationBackupEgress = new kplus.k8s.KubeNetworkPolicy(this, 'PreMigrationBackupEgress', {
-        metadata: { name: `${props.name}-pre-migration-backup-egress`, labels: this.labels, annotations: preMigrationBackupAnnotations(delivery, 3) },
-        spec: {
-          podSelector: { matchLabels: podLabel },
-          policyTypes: ['Egress'],
-          egress: [dnsEgressRule(), { ports: tcpPorts(this, 'database.port', [connection.port]) }],
-        },
-      });
-      if (backup.preMigrationWaitSeconds >= activeDeadline.toSeconds()) {
-        fail(this, 'migrationJob.activeDeadline', `${activeDeadline.toSeconds()}s`,
-          `must exceed the pre-migration backup's deadline (${backup.preMigrationWaitSeconds}s), or the Job dies while waiting for the dump`);
-      }
+    if (config.preMigration) {
+      const dump = this.addPreMigrationBackup(props.name, config.preMigration);
+      this.preMigrationBackupJob = dump.job;
+      this.preMigrationBackupEgress = dump.egress;
     }
   }
 
@@ -274,4 +174,80 @@ export class MigrationJob extends Construct {
   public get egressPolicy(): kplus.k8s.KubeNetworkPolicy | undefined {
     return this.egress;
   }
+
+  /** The pre-migration dump Job, ordered before this one, and its egress policy. */
+  private addPreMigrationBackup(name: string, { backup, connection }: PreMigrationBackup): { job: kplus.Job; egress: kplus.k8s.KubeNetworkPolicy } {
+    const job = backup.addPreMigrationDump(this, 'PreMigrationBackup', {
+      connection,
+      release: Lazy.any({ produce: () => this.jobName }) as unknown as string,
+      name,
+      annotations: preMigrationBackupAnnotations(this.delivery, 2),
+      labels: { ...this.labels, 'app.kubernetes.io/component': 'pre-migration-backup' },
+    });
+    ApiObject.of(this.job).addDependency(job);
+    // Its egress (DNS, the database), a hook just before it: as a pre-upgrade hook it must not count on
+    // policies of the release being upgraded. The pod is told apart from the scheduled backups by a label.
+    const podLabel = { 'erp-k8s.io/pre-migration-backup': name };
+    addPodLabels(job, podLabel);
+    const egress = new kplus.k8s.KubeNetworkPolicy(this, 'PreMigrationBackupEgress', {
+      metadata: { name: `${name}-pre-migration-backup-egress`, labels: this.labels, annotations: preMigrationBackupAnnotations(this.delivery, 3) },
+      spec: {
+        podSelector: { matchLabels: podLabel },
+        policyTypes: ['Egress'],
+        egress: [dnsEgressRule(), { ports: tcpPorts(this, 'database.port', [connection.port]) }],
+      },
+    });
+    return { job, egress };
+  }
+}
+
+/** A dump before migrating, and the database it dumps. */
+interface PreMigrationBackup {
+  readonly backup: IDatabaseBackup;
+  readonly connection: DatabaseConnection;
+}
+
+/** {@link MigrationJobProps} with defaults applied, checked once. */
+interface MigrationJobConfig {
+  readonly backoffLimit: number;
+  readonly activeDeadline: Duration;
+  readonly ttlAfterFinished: Duration;
+  readonly delivery: MigrationDelivery;
+  readonly labels: Record<string, string>;
+  /** `<name>-migrate`: the Job's name without its release id. */
+  readonly prefix: string;
+  /** The given release id (lower case), or undefined for the template hash. */
+  readonly releaseId?: string;
+  readonly preMigration?: PreMigrationBackup;
+}
+
+function resolveMigrationJob(scope: Construct, props: MigrationJobProps): MigrationJobConfig {
+  const backoffLimit = checkInt(scope, 'migrationJob.backoffLimit', props.backoffLimit ?? 3, 0, 20);
+  const activeDeadline = props.activeDeadline ?? Duration.minutes(30);
+  const deadline = activeDeadline.toSeconds();
+  const waitBudget = props.migrations.waitBudget.toSeconds();
+  if (deadline <= waitBudget) {
+    fail(scope, 'migrationJob.activeDeadline', `${deadline}s`,
+      `must exceed the wait-for-database budget (${waitBudget}s = attempts x interval), or the Job dies while still waiting`);
+  }
+  const prefix = `${props.name}-migrate`;
+  const releaseId = props.releaseId === undefined ? undefined : checkDnsLabel(scope, 'releaseId', props.releaseId.toLowerCase(), 40);
+  checkDnsLabel(scope, 'migrationJob.name', `${prefix}-${releaseId ?? 'x'.repeat(TEMPLATE_HASH_LENGTH)}`, 63);
+  const backup = props.preMigrationBackup;
+  const connection = props.env.database;
+  if (backup && !connection) fail(scope, 'preMigrationBackup', 'a backup', "needs the app's 'database' (the dump is of it)");
+  if (backup && backup.preMigrationWaitSeconds >= deadline) {
+    fail(scope, 'migrationJob.activeDeadline', `${deadline}s`,
+      `must exceed the pre-migration backup's deadline (${backup.preMigrationWaitSeconds}s), or the Job dies while waiting for the dump`);
+  }
+  return {
+    backoffLimit,
+    activeDeadline,
+    ttlAfterFinished: props.ttlAfterFinished ?? Duration.days(1),
+    delivery: props.delivery ?? MigrationDelivery.all(),
+    labels: props.labels ?? {},
+    prefix,
+    releaseId,
+    preMigration: backup && connection ? { backup, connection } : undefined,
+  };
 }
