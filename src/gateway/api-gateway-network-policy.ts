@@ -1,11 +1,9 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ApiGatewayNetworkPolicy } from './api-gateway-values';
-import { CostMgmtPostgres } from '../data/cost-mgmt-postgres';
-import { IDatabase } from '../data/database';
+import { databasePeers, IDatabase } from '../data/database';
 import { dnsEgressRule, INGRESS_NGINX, peerOf, tcpPorts } from '../internal/network-policies';
 import { Redis } from '../data/redis';
-import { IPV4 } from '../internal/validate';
 
 /** Inputs of {@link gatewayNetworkPolicies}. */
 export interface GatewayNetworkPoliciesOptions {
@@ -38,15 +36,14 @@ export function gatewayNetworkPolicies(scope: Construct, o: GatewayNetworkPolici
 } {
   const np = o.values;
   const db = o.database?.connection;
-  const dbPeers = np.databasePeers
-    ?? (o.database instanceof CostMgmtPostgres && o.database.statefulSet ? [{ podSelector: { matchLabels: o.database.statefulSet.matchLabels } }]
-      : db && IPV4.test(db.host) ? [{ ipBlock: { cidr: `${db.host}/32` } }] : undefined);
+  const dbPeers = np.databasePeers ?? databasePeers(o.database);
   const egress: kplus.k8s.NetworkPolicyEgressRule[] = [
     dnsEgressRule(),
     { to: dbPeers, ports: tcpPorts(scope, 'database.port', [db?.port ?? 5432]) },
   ];
   if (o.redis?.statefulSet) {
-    egress.push({ to: [{ podSelector: { matchLabels: o.redis.statefulSet.matchLabels } }], ports: tcpPorts(scope, 'redis.port', [o.redis.connection.port]) });
+    const to = [{ podSelector: { matchLabels: o.redis.statefulSet.matchLabels } }];
+    egress.push({ to, ports: tcpPorts(scope, 'redis.port', [o.redis.connection.port]) });
   }
   if (np.egressPorts?.length) egress.push({ ports: tcpPorts(scope, 'networkPolicy.egressPorts', np.egressPorts) });
   egress.push(...(np.extraEgress ?? []));
