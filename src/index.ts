@@ -29,6 +29,7 @@ export type { PostgresBackupOptions, PostgresBackupProps } from './data/postgres
 export type { PostgresCredentialsProps, GeneratedSecretSpec } from './data/postgres-credentials';
 export type { PostgresDatabaseSpec } from './data/postgres-sql';
 export type { AppEnvOptions } from './app/app-env';
+export type { IErpApp } from './app/erp-app';
 export type { ErpApiProbes } from './app/probes';
 export type { ComputeResources, ResourceQuantities } from './internal/resources';
 

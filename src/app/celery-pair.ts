@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { checkAppObjects } from '../synth/app-objects';
 import { CELERY_PAIR_PROPS, checkShape } from '../internal/props-shape';
 import { celeryCommand, DEFAULT_HEARTBEAT_FILE, HEARTBEAT_ENV, heartbeatProbes } from './celery-heartbeat';
-import { ErpApi } from './erp-api';
+import { IErpApp } from './erp-app';
 import { addWaitForMigrations } from '../migrations/migration-job';
 import { addContainer, addPodLabels, disableServiceLinks, mountWritableDirectories, stableIdentity, standardLabels } from '../internal/pod-helpers';
 import { checkResources, ComputeResources, resources } from '../internal/resources';
@@ -84,8 +84,8 @@ export interface CeleryBeatOptions {
 
 /** Properties of {@link CeleryPair}. */
 export interface CeleryPairProps {
-  /** The API whose image, environment, database and framework the pair shares. */
-  readonly api: ErpApi;
+  /** The application (an ErpApi) whose image, environment, database and framework the pair shares. */
+  readonly api: IErpApp;
   /** Celery application (`celery -A <app>`). @default 'config' */
   readonly celeryApp?: string;
   /** @default - see CeleryWorkerOptions */
@@ -116,7 +116,8 @@ function resolveHeartbeat(scope: Construct, field: 'worker' | 'beat',
   const maxAgeSeconds = maxAge.toSeconds({ integral: false });
   if (!Number.isInteger(maxAgeSeconds) || maxAgeSeconds <= interval) {
     fail(scope, `${field}.heartbeatMaxAge`, `${maxAgeSeconds}s`,
-      `must be a whole number of seconds greater than '${field}.heartbeatInterval' (${interval}s), or a healthy ${field} fails its probes; 4 x the interval or more is advised`);
+      `must be a whole number of seconds greater than '${field}.heartbeatInterval' (${interval}s), or a healthy ${field} fails its probes; 4 x ` +
+        `the interval or more is advised`);
   }
   const startupTimeout = o.startupTimeout ?? Duration.minutes(5);
   const startupSeconds = startupTimeout.toSeconds({ integral: false });
@@ -146,7 +147,8 @@ export class CeleryPair extends Construct {
     const api = props.api;
     if (!api) fail(this, 'api', api, 'is required: the ErpApi whose image, environment and database the workers share');
     const celeryApp = props.celeryApp ?? 'config';
-    if (!/^[A-Za-z_][\w.:]*$/.test(celeryApp)) fail(this, 'celeryApp', celeryApp, "must be a Python module path such as 'config' or 'erp.celery:app'");
+    if (!/^[A-Za-z_][\w.:]*$/.test(celeryApp)) fail(this, 'celeryApp', celeryApp, "must be a Python module path such as 'config' or " +
+      "'erp.celery:app'");
     const w = props.worker ?? {};
     const b = props.beat ?? {};
     const concurrency = checkInt(this, 'worker.concurrency', w.concurrency ?? 4, 1, 256);
@@ -167,7 +169,8 @@ export class CeleryPair extends Construct {
     }
     const logLevel = (lvl: string | undefined, field: string) => {
       const l = (lvl ?? 'INFO').toUpperCase();
-      if (!['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'].includes(l)) fail(this, field, lvl, 'must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL');
+      if (!['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'].includes(l)) fail(this, field, lvl, 'must be one of DEBUG, INFO, WARNING, ERROR, ' +
+        'CRITICAL');
       return l;
     };
     const queues = w.queues ?? [];
@@ -181,7 +184,8 @@ export class CeleryPair extends Construct {
     // A rollout is not "failed" while its pods still wait for the database and
     // migrations (init containers) and then boot (startup probe).
     const progressDeadline = (hb: Heartbeat) =>
-      Duration.seconds(api.migrations.waitBudget.toSeconds() + attempts * interval.toSeconds() + hb.startupTimeout.toSeconds({ integral: false }) + 60);
+      Duration.seconds(api.migrations.waitBudget.toSeconds() + attempts * interval.toSeconds()
+        + hb.startupTimeout.toSeconds({ integral: false }) + 60);
 
     const make = (cid: string, component: string, replicas: number, strategy: kplus.DeploymentStrategy, extra: Record<string, string>,
       hb: Heartbeat, graceful?: Duration) => {
@@ -215,7 +219,8 @@ export class CeleryPair extends Construct {
     const containerEnv = api.appEnv.containerProps({ [HEARTBEAT_ENV]: kplus.EnvValue.fromValue(DEFAULT_HEARTBEAT_FILE) });
 
     const worker = make('Resource', 'celery-worker', workerReplicas,
-      kplus.DeploymentStrategy.rollingUpdate({ maxSurge: kplus.PercentOrAbsolute.absolute(1), maxUnavailable: kplus.PercentOrAbsolute.absolute(0) }), {}, workerHeartbeat, grace);
+      kplus.DeploymentStrategy.rollingUpdate({ maxSurge: kplus.PercentOrAbsolute.absolute(1), maxUnavailable: kplus.PercentOrAbsolute.absolute(0) }),
+      {}, workerHeartbeat, grace);
     this.worker = worker.d;
     const workerArgs = ['-A', celeryApp, 'worker', '--concurrency', String(concurrency),
       '--loglevel', logLevel(w.logLevel, 'worker.logLevel'), '--time-limit', String(timeLimit.toSeconds())];

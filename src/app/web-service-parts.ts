@@ -26,7 +26,8 @@ export function checkTermination(scope: IConstruct, preStopDelay?: Duration, ter
   }
   if (!Number.isInteger(seconds(grace)) || seconds(grace) <= seconds(delay)) {
     fail(scope, 'terminationGracePeriod', `${seconds(grace)}s`,
-      `must be whole seconds and exceed 'preStopDelay' (${seconds(delay)}s): the server needs time after the preStop sleep to finish in-flight requests`);
+      `must be whole seconds and exceed 'preStopDelay' (${seconds(delay)}s): the server needs time after the preStop sleep to finish in-flight ` +
+        `requests`);
   }
   return { preStopDelay: delay, grace };
 }

@@ -45,7 +45,10 @@ export interface ApiGatewayIngressHost {
   readonly paths?: string[];
 }
 
-/** TLS of the Ingress: one certificate for every host. */
+/**
+ * TLS of the Ingress: one certificate for every host.
+ * @deprecated use `ingress.clusterIssuer` and `ingress.tlsSecretName`
+ */
 export interface ApiGatewayIngressTls {
   /** Secret holding the certificate (made by cert-manager when `clusterIssuer` is set). @default '<name>-tls' */
   readonly secretName?: string;
@@ -61,18 +64,34 @@ export interface ApiGatewayIngress {
   readonly className?: string;
   /** Hosts and paths; must not be empty while enabled. @default [{ host: 'api-gateway.statushawk.internal', paths: ['/'] }] */
   readonly hosts?: ApiGatewayIngressHost[];
-  /** TLS. @default - plain HTTP */
+  /**
+   * cert-manager ClusterIssuer that issues the certificate (TLS on, one
+   * certificate for every host).
+   * @default - none: TLS only if `tlsSecretName` is set (a Secret you provide)
+   */
+  readonly clusterIssuer?: string;
+  /** Secret holding the certificate; setting it turns TLS on. @default '<name>-tls' when `clusterIssuer` is set, else no TLS */
+  readonly tlsSecretName?: string;
+  /**
+   * TLS (`tls: {}` is TLS with the Secret `<name>-tls`).
+   * @deprecated use `clusterIssuer` and `tlsSecretName`
+   */
   readonly tls?: ApiGatewayIngressTls;
   /** Extra annotations. @default {} */
   readonly annotations?: Record<string, string>;
 }
 
-/** `migrations` of {@link ApiGatewayChartProps}: the same pieces as ErpApi's. */
+/**
+ * The nested `migrations` of {@link ApiGatewayChartProps}.
+ * @deprecated use the flat props, as on ErpApi: `migrations` (a `Migrations`, was `framework`),
+ * `runMigrationsOnStartup`, `migrationJob`, `preMigrationBackup`, `migrationDelivery`, `releaseId`, `migrationResources`
+ */
 export interface ApiGatewayMigrations {
   /**
    * Framework. The gateway's migration lock is its own: it never waits for
    * (or holds up) the ERP's migrations in another database.
-   * @default - Migrations.django({ lockKey: API_GATEWAY_LOCK_KEY }) (7245502); with `shareDatabase`, Migrations.django() (ErpApi's 7245501: one schema, one lock)
+   * @default - Migrations.django({ lockKey: API_GATEWAY_LOCK_KEY }) (7245502); with `shareDatabase`,
+   * Migrations.django() (ErpApi's 7245501: one schema, one lock)
    */
   readonly framework?: Migrations;
   /** Migrate in an init container of every pod, before the server starts. @default true */
@@ -179,7 +198,12 @@ export interface ApiGatewayChartProps extends ChartProps {
   readonly chartVersion?: string;
   /** App version (`app.kubernetes.io/version`). @default - the image tag, or the first 12 hex digits of a digest-only image */
   readonly appVersion?: string;
-  /** @default 2 */
+  /** Replicas of the server. @default 2 */
+  readonly replicas?: number;
+  /**
+   * Replicas of the server.
+   * @deprecated use `replicas`
+   */
   readonly replicaCount?: number;
   /** @default devyusupov/statushawk-api-gateway:1.0.0 */
   readonly image?: ApiGatewayImage;
@@ -216,8 +240,39 @@ export interface ApiGatewayChartProps extends ChartProps {
    * @default false
    */
   readonly shareDatabase?: boolean;
-  /** @default - see ApiGatewayMigrations */
-  readonly migrations?: ApiGatewayMigrations;
+  /**
+   * Framework. The gateway's migration lock is its own: it never waits for
+   * (or holds up) the ERP's migrations in another database. (An
+   * `ApiGatewayMigrations` object is the deprecated nested form.)
+   * @default - Migrations.django({ lockKey: API_GATEWAY_LOCK_KEY }) (7245502); with `shareDatabase`,
+   * Migrations.django() (ErpApi's 7245501: one schema, one lock)
+   */
+  readonly migrations?: Migrations | ApiGatewayMigrations;
+  /** Migrate in an init container of every pod, before the server starts. @default true */
+  readonly runMigrationsOnStartup?: boolean;
+  /** Create the migration Job. @default true */
+  readonly migrationJob?: boolean;
+  /**
+   * Dump the database right before each release migrates, when `database`
+   * has backups; every migrator of the release waits for the dump (see
+   * `ErpApiProps.preMigrationBackup`).
+   * @default true
+   */
+  readonly preMigrationBackup?: boolean;
+  /**
+   * How the migration Job is delivered. Helm runs pre-install hooks before
+   * any release object exists, and this chart's ServiceAccount, Secret and
+   * (in dev) PostgreSQL are release objects, so the default hooks are
+   * post-install and pre-upgrade (Argo CD: a Sync hook in wave 1, after the
+   * chart's objects). On first install the init containers migrate before
+   * any pod is Ready; on upgrade the Job migrates before the new pods roll out.
+   * @default MigrationDelivery.all({ helmHooks: [POST_INSTALL, PRE_UPGRADE], argoCdHook: SYNC, syncWave: 1 })
+   */
+  readonly migrationDelivery?: MigrationDelivery;
+  /** Release id (commit hash) in the migration Job name. @default - hash of image and commands */
+  readonly releaseId?: string;
+  /** Resources of the migration Job and the init containers. @default - the app's `resources` */
+  readonly migrationResources?: ComputeResources;
   /** Probes. @default - readiness 30s/10s, liveness 60s/20s on /api/health/, startup budget 5 min */
   readonly probes?: ErpApiProbes;
   /** @default - see ApiGatewayNetworkPolicy */
@@ -259,7 +314,8 @@ export function checkAllowedHost(scope: IConstruct | string, field: string, valu
   const ok = typeof bare === 'string' && bare.length <= 253
     && ((bare === value && IPV4.test(bare)) || (DNS_SUBDOMAIN.test(bare) && bare.split('.').every((l) => l.length <= 63)));
   if (ok) return value;
-  return fail(scope, field, value, "must be a host name ('api.example.com', 'localhost'), a domain with a leading dot ('.example.com'), an IPv4 address or '*' (no scheme, port, path, comma or space)");
+  return fail(scope, field, value, "must be a host name ('api.example.com', 'localhost'), a domain with a leading dot ('.example.com'), an IPv4 " +
+    "address or '*' (no scheme, port, path, comma or space)");
 }
 
 /** Whether Django's ALLOWED_HOSTS `patterns` accept requests for `host` (an Ingress host, maybe `*.domain`). */
