@@ -7,6 +7,7 @@ import { TrafficSource } from '../internal/network-policies';
 import { ErpApiProbes } from './probes';
 import type { IRedis } from '../data/redis';
 import { ComputeResources } from '../internal/resources';
+import { WebServiceProps } from './web-service-props';
 
 export { VpaMode };
 
@@ -122,7 +123,7 @@ export interface ErpApiNetworkPolicy {
 }
 
 /** Properties of {@link ErpApi}. */
-export interface ErpApiProps {
+export interface ErpApiProps extends WebServiceProps {
   /** Application image, pinned to a tag (`latest` is refused unless `allowLatestImage`). */
   readonly image: string;
   /** Allow `:latest` / untagged images (development only). @default false */
@@ -146,22 +147,8 @@ export interface ErpApiProps {
   readonly env?: Record<string, string>;
   /** Framework. @default Migrations.django() */
   readonly migrations?: Migrations;
-  /** Run migrations in an init container of every pod (seed `runOnStartup`). @default true */
-  readonly runMigrationsOnStartup?: boolean;
-  /** Create the migration Job (seed `migrations.enabled`). @default true */
-  readonly migrationJob?: boolean;
-  /**
-   * Dump the database right before each release migrates, when the
-   * `database` has backups (`CostMgmtPostgres` with `backup`): the migration
-   * Job and the migrate init containers wait for the dump (seed 004: "a
-   * database backup before every deployment").
-   * @default true
-   */
-  readonly preMigrationBackup?: boolean;
   /** How the migration Job is delivered. @default MigrationDelivery.all() */
   readonly migrationDelivery?: MigrationDelivery;
-  /** Release id (commit hash) in the migration Job name. @default - hash of image and commands */
-  readonly releaseId?: string;
   /** Resources of the migration Job and init containers. @default 250m/512Mi requests, 1000m/2Gi limits */
   readonly migrationResources?: ComputeResources;
   /** Resources of the app container. @default 300m/1Gi requests, 2000m/3Gi limits */
@@ -170,8 +157,6 @@ export interface ErpApiProps {
   readonly port?: number;
   /** Server command. @default - the framework's (uvicorn for Alembic), else the image's CMD */
   readonly command?: string[];
-  /** UID (and GID, fsGroup) of every container. @default 1000 */
-  readonly user?: number;
   /** Replicas when autoscaling is off. @default 1 */
   readonly replicas?: number;
   /**
@@ -200,27 +185,6 @@ export interface ErpApiProps {
   readonly metrics?: ErpApiMetrics | false;
   /** Rollout that makes no progress for this long is marked failed. @default Duration.minutes(10) */
   readonly progressDeadline?: Duration;
-  /**
-   * How long a terminating pod keeps serving before the server gets SIGTERM
-   * (a `preStop` sleep): the time the Service endpoints and the Ingress
-   * controller need to stop sending it new requests, so rollouts drop none.
-   * @default Duration.seconds(10)
-   */
-  readonly preStopDelay?: Duration;
-  /**
-   * Time from the start of termination to SIGKILL: the preStop delay, then
-   * the server's graceful shutdown (in-flight requests, WebSocket close).
-   * Must exceed `preStopDelay`.
-   * @default Duration.minutes(2)
-   */
-  readonly terminationGracePeriod?: Duration;
-  /**
-   * Prefer to run replicas on different nodes and zones (a soft pod
-   * anti-affinity: scheduling never fails because of it). Not applied when a
-   * ReadWriteOnce media volume pins the replicas to one node.
-   * @default true
-   */
-  readonly spread?: boolean;
   /**
    * NetworkPolicies for the app's pods; `{ enabled: false }` for none (`false`: deprecated, use `{ enabled: false }`).
    * @default - HTTP from ingress-nginx, metrics from Prometheus, egress DNS + 5432 + 6379

@@ -10,7 +10,8 @@ import { standardLabels } from '../internal/pod-helpers';
 import { checkResources, ComputeResources, resources } from '../internal/resources';
 import { DEFAULT_USER } from '../internal/security';
 import { checkDnsSubdomain, checkHostname, checkInt, checkLabelValue, checkPort, checkUnique, fail } from '../internal/validate';
-import { ApiGatewayChartProps, ApiGatewayIngress, ApiGatewayMigrations, djangoAllows, probeHost } from './api-gateway-values';
+import { djangoAllows, probeHost } from './api-gateway-hosts';
+import { ApiGatewayChartProps, ApiGatewayIngress, ApiGatewayMigrations } from './api-gateway-values';
 
 /** Name of the chart (Chart.yaml `name`), in `helm.sh/chart` and `app.kubernetes.io/name`. */
 export const API_GATEWAY_CHART_NAME = 'api-gateway';
