@@ -3,11 +3,11 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { checkAppObjects } from '../synth/app-objects';
 import { API_GATEWAY_CHART_PROPS, checkShape } from '../internal/props-shape';
-import { gatewayNetworkPolicies } from './api-gateway-network-policy';
+import { gatewayNetworkPolicies, ResolvedGatewayNetworkPolicy, resolveGatewayNetworkPolicy } from './api-gateway-network-policy';
 import { API_GATEWAY_CHART_NAME, resolveGatewayWebService } from './api-gateway-resolve';
 import { gatewayEnvSecret } from './api-gateway-secrets';
 import { checkAllowedHost, checkSemver } from './api-gateway-hosts';
-import { ApiGatewayChartProps, ApiGatewayNetworkPolicy } from './api-gateway-values';
+import { ApiGatewayChartProps } from './api-gateway-values';
 import { AppEnv } from '../app/app-env';
 import { addWebIngress, addWebMigrationJob, addWebPdb, addWebService, addWebWorkload, ResolvedWebService, WebDependencies } from '../app/web-service';
 import { softSpread } from '../app/web-service-parts';
@@ -90,6 +90,7 @@ export class ApiGatewayChart extends Chart {
       name: this.name, image: this.image, chartVersion: this.chartVersion, appVersion: this.appVersion, allowedHosts,
     });
     const env = this.resolveEnv(props, production);
+    const networkPolicy = resolveGatewayNetworkPolicy(props.networkPolicy);
     this.objectLabels = c.labels;
 
     const dev = devDependencies(this, props, env);
@@ -114,17 +115,16 @@ export class ApiGatewayChart extends Chart {
     this.migrationJob = addWebMigrationJob(this, c, deps);
     this.pdb = addWebPdb(this, c, this.deployment);
     this.ingress = addWebIngress(this, c, this.service);
-    const policies = this.addNetworkPolicies(c, props.networkPolicy ?? {});
+    const policies = networkPolicy && this.addNetworkPolicies(c, networkPolicy);
     this.networkPolicy = policies?.allow;
     this.defaultDenyPolicy = policies?.deny;
   }
 
-  /** The allow and deny-all policies, unless `networkPolicy.enabled` is false; the migration hook gets its own egress. */
-  private addNetworkPolicies(c: ResolvedWebService, np: ApiGatewayNetworkPolicy):
-    { allow: kplus.k8s.KubeNetworkPolicy; deny?: kplus.k8s.KubeNetworkPolicy } | undefined {
-    if (!(np.enabled ?? true)) return undefined;
+  /** The allow and deny-all policies; the migration hook gets its own egress. */
+  private addNetworkPolicies(c: ResolvedWebService, policy: ResolvedGatewayNetworkPolicy):
+    { allow: kplus.k8s.KubeNetworkPolicy; deny?: kplus.k8s.KubeNetworkPolicy } {
     const policies = gatewayNetworkPolicies(this, {
-      name: this.name, values: np, port: c.port, labels: c.labels, database: this.database, redis: this.redis,
+      name: this.name, policy, port: c.port, labels: c.labels, database: this.database, redis: this.redis,
       pods: { 'app.kubernetes.io/name': API_GATEWAY_CHART_NAME, 'app.kubernetes.io/instance': this.name },
     });
     // the migration hook may run before the allow policy exists (pre-install): its own, delivered with it
