@@ -37,8 +37,6 @@ export interface ResolvedErpApi {
   };
   /** The NetworkPolicies, if on. */
   readonly networkPolicy?: { readonly ingressFrom: TrafficSource[]; readonly metricsFrom: TrafficSource[]; readonly egressPorts: number[] };
-  /** Spread the replicas (unless a ReadWriteOnce volume pins them). */
-  readonly spread: boolean;
 }
 
 /** Resolves the HPA: `undefined` when off. */
@@ -144,7 +142,7 @@ export function resolveErpApi(scope: Construct, props: ErpApiProps, name: string
     name, deployment: { name: `${name}-app`, id: 'Resource' }, labels, image, user, port, command: props.command,
     extraPorts: metrics ? [{ number: metrics.port, name: 'metrics' }] : [],
     replicas: scaling ? undefined : replicas, maxReplicas: scaling ? scaling.max : replicas,
-    progressDeadline: props.progressDeadline ?? Duration.minutes(10), termination, probes, resources: appResources,
+    progressDeadline: props.progressDeadline ?? Duration.minutes(10), spread: props.spread ?? true, termination, probes, resources: appResources,
     migrations: {
       framework, runOnStartup: props.runMigrationsOnStartup ?? true, job: props.migrationJob ?? true,
       preMigrationBackup: props.preMigrationBackup ?? true,
@@ -165,6 +163,5 @@ export function resolveErpApi(scope: Construct, props: ErpApiProps, name: string
       ingressFrom: np.ingressFrom ?? [INGRESS_NGINX], metricsFrom: np.metricsFrom ?? [PROMETHEUS],
       egressPorts: [...new Set([...(np.egressPorts ?? [5432, 6379]), ...(props.database ? [props.database.connection.port] : [])])],
     },
-    spread: props.spread ?? true,
   };
 }

@@ -107,7 +107,7 @@ export class ErpApi extends Construct implements IErpApp {
     // ReadWriteOnce media: every replica must run on the node that mounted the volume.
     const pinned = r.media?.accessMode === kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE && c.maxReplicas > 1;
     if (pinned) this.deployment.scheduling.colocate(stablePods(this.deployment), { topology: kplus.Topology.HOSTNAME });
-    if (r.spread && !pinned && c.maxReplicas > 1) softSpread(this.deployment);
+    if (c.spread && !pinned && c.maxReplicas > 1) softSpread(this.deployment);
     this.service = addWebService(this, c, this.deployment);
     this.migrationJob = addWebMigrationJob(this, c, deps);
     if (r.scaling) this.autoscaler = this.addAutoscaler(r.scaling);

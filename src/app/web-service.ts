@@ -76,6 +76,8 @@ export interface ResolvedWebService {
   /** The most replicas there can be (PDB, spread). */
   readonly maxReplicas: number;
   readonly progressDeadline: Duration;
+  /** Prefer different nodes and zones for the replicas (unless something pins them). */
+  readonly spread: boolean;
   readonly termination: Termination;
   readonly probes: ResolvedProbes;
   readonly resources: ComputeResources;

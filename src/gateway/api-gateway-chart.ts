@@ -110,7 +110,7 @@ export class ApiGatewayChart extends Chart {
     const workload = addWebWorkload(this, c, deps, () => this.migrationJob);
     this.serviceAccount = workload.serviceAccount;
     this.deployment = workload.deployment;
-    if ((props.spread ?? true) && c.maxReplicas > 1) softSpread(this.deployment);
+    if (c.spread && c.maxReplicas > 1) softSpread(this.deployment);
     this.service = addWebService(this, c, this.deployment);
     this.migrationJob = addWebMigrationJob(this, c, deps);
     this.pdb = addWebPdb(this, c, this.deployment);

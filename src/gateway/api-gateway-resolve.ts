@@ -124,7 +124,8 @@ export function resolveGatewayWebService(scope: Construct, props: ApiGatewayChar
   };
   return {
     name: id.name, deployment: { name: id.name, id: 'Deployment' }, labels, image: id.image, user, port, extraPorts: [],
-    replicas, maxReplicas: replicas, progressDeadline: PROGRESS_DEADLINE, termination, probes, resources: appResources, migrations,
+    replicas, maxReplicas: replicas, progressDeadline: PROGRESS_DEADLINE, spread: props.spread ?? true,
+    termination, probes, resources: appResources, migrations,
     service: { type: serviceType, port, extraPorts: [] },
     ingress: resolveIngress(scope, id.name, props.ingress ?? {}, id.allowedHosts),
   };
