@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { checkAppObjects } from '../synth/app-objects';
 import { ERP_OPERATIONS_PROPS, checkShape } from '../internal/props-shape';
 import { IErpApp } from './erp-app';
+import { enabledFeature } from './props-aliases';
 import { addDatabaseInitContainers } from '../migrations/migration-job';
 import { ArgoCdHook, BOOTSTRAP_ENV, HelmHook, MigrationDelivery, OperationsCommandOptions } from '../migrations/migrations';
 import {
@@ -45,6 +46,8 @@ export interface ErpBootstrapOptions {
  * management commands for Django (see {@link Migrations.healthCheckCommand}).
  */
 export interface ErpMaintenanceOptions {
+  /** `false`: no maintenance CronJobs. @default true */
+  readonly enabled?: boolean;
   /** Daily health check. @default '0 6 * * *' */
   readonly healthCheckSchedule?: string;
   /** Daily data-integrity check. @default '30 6 * * *' */
@@ -70,7 +73,10 @@ export interface ErpOperationsProps {
   readonly api: IErpApp;
   /** Bootstrap Job; omit for none. @default - no bootstrap Job */
   readonly bootstrap?: ErpBootstrapOptions;
-  /** Maintenance CronJobs; `false` for none. @default - all three, cleanup as a dry run */
+  /**
+   * Maintenance CronJobs; `{ enabled: false }` for none (`false`: deprecated, use `{ enabled: false }`).
+   * @default - all three, cleanup as a dry run
+   */
   readonly maintenance?: ErpMaintenanceOptions | false;
   /**
    * How the bootstrap Job is ordered after migrations.
@@ -103,7 +109,8 @@ export class ErpOperations extends Construct {
     if (!this.api) fail(this, 'api', this.api, 'is required: the ErpApi whose image, environment and database the jobs use');
     this.resources = checkResources(this, 'resources', props.resources ?? resources('100m', '256Mi', '500m', '512Mi'));
     if (props.bootstrap) this.bootstrapJob = this.addBootstrap(props.bootstrap, props.bootstrapDelivery);
-    if (props.maintenance !== false) this.addMaintenance(props.maintenance ?? {});
+    const maintenance = enabledFeature(props.maintenance);
+    if (maintenance) this.addMaintenance(maintenance);
   }
 
   private addBootstrap(b: ErpBootstrapOptions, bootstrapDelivery?: MigrationDelivery): kplus.Job {

@@ -182,7 +182,8 @@ export const ERP_OPERATIONS_PROPS = new PropsShape('ErpOperationsProps', {
     adminUsername: 'string', adminEmail: 'string', adminPasswordSecret: new PropsShape('adminPasswordSecret', { name: 'string', key: 'string' }), cli: 'string',
   }),
   maintenance: new PropsShape('ErpMaintenanceOptions', {
-    healthCheckSchedule: 'string', integrityCheckSchedule: 'string', cleanupSchedule: 'string', cleanupExecute: 'boolean', scriptDir: 'string', timeZone: 'string',
+    enabled: 'boolean', healthCheckSchedule: 'string', integrityCheckSchedule: 'string', cleanupSchedule: 'string', cleanupExecute: 'boolean',
+    scriptDir: 'string', timeZone: 'string',
   }, true),
   bootstrapDelivery: 'object', resources: RESOURCES,
 });

@@ -5,7 +5,7 @@
  * manifests), and both forms for one setting is a synth error.
  */
 import { Size } from 'cdk8s';
-import { ErpApi, ErpApiProps } from '../../src';
+import { ErpApi, ErpApiProps, ErpOperations } from '../../src';
 import { all, Manifest, one, synth, testChart } from '../util';
 
 const IMAGE = 'registry.example.com/erp/api:1.4.2';
@@ -62,5 +62,20 @@ describe('ErpApi: fails when', () => {
     ['replicas with autoscaling on', { replicas: 2 }, /'replicas' \(2\) cannot be combined with 'autoscaling'.*'autoscaling: \{ enabled: false \}'/],
   ])('%s', (_name, props, message) => {
     expect(() => manifests(props)).toThrow(message);
+  });
+});
+
+describe('ErpOperations: maintenance: false → { enabled: false }', () => {
+  function operations(maintenance: false | { enabled: false }): Manifest[] {
+    const chart = testChart();
+    new ErpOperations(chart, 'Ops', { api: new ErpApi(chart, 'Api', { image: IMAGE }), maintenance });
+    return synth(chart);
+  }
+
+  test('the same manifests, no CronJob', () => {
+    const before = operations(false);
+    const after = operations({ enabled: false });
+    expect(after).toEqual(before);
+    expect(all(after, 'CronJob')).toHaveLength(0);
   });
 });
