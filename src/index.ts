@@ -30,6 +30,8 @@ export type { PostgresBackupOptions, PostgresBackupProps } from './data/postgres
 export type { PostgresCredentialsProps, GeneratedSecretSpec } from './data/postgres-credentials';
 export type { PostgresDatabaseSpec } from './data/postgres-sql';
 export type { AppEnvOptions } from './app/app-env';
+export type { IErpApp } from './app/erp-app';
+export type { WebServiceProps } from './app/web-service-props';
 export type { ErpApiProbes } from './app/probes';
 export type { ComputeResources, ResourceQuantities } from './internal/resources';
 

@@ -128,17 +128,17 @@ export function buildEnvironment(config: EnvironmentConfig, secrets: SynthSecret
     namespace: ns,
     production: config.production,
     allowedHosts: config.gateway.allowedHosts,
-    replicaCount: config.gateway.replicas,
+    replicas: config.gateway.replicas,
     resources: config.sizing?.gateway,
     image: { repository, tag },
     ingress: {
       hosts: [{ host: config.gateway.host, paths: ['/'] }],
-      tls: config.tlsIssuer ? { clusterIssuer: config.tlsIssuer } : undefined,
+      clusterIssuer: config.tlsIssuer,
     },
     // its own database and role on the environment's PostgreSQL server (no second StatefulSet)
     database: infra.gatewayDatabase,
     secretValues: takesGatewaySecretValues(config) ? secrets.gateway : undefined,
-    migrations: { delivery: migrationDelivery, releaseId: config.releaseId, resources: config.sizing?.migrations },
+    migrationDelivery, releaseId: config.releaseId, migrationResources: config.sizing?.migrations,
     networkPolicy: { defaultDeny: false },
   });
 

@@ -89,14 +89,16 @@ export class AppEnv extends Construct {
     }
     for (const name of Object.keys(this.plain)) {
       checkEnvName(scope, `env.${name}`, name);
-      if (typeof this.plain[name] !== 'string') fail(scope, `env.${name}`, this.plain[name], 'must be a string (quote numbers and booleans, e.g. "False")');
+      if (typeof this.plain[name] !== 'string') fail(scope, `env.${name}`, this.plain[name], 'must be a string (quote numbers and booleans, e.g. ' +
+        '"False")');
       checkNoUrlCredentials(scope, `env.${name}`, this.plain[name],
         `put the variable in the Secret '${this.secretName}' (loaded with envFrom), or pass the database as 'database' and Redis as 'redis'`);
       if (this.database && (DATABASE_ENV_NAMES as readonly string[]).includes(name)) {
         fail(scope, `env.${name}`, this.plain[name], "is set from 'database'; remove it from 'env' or drop 'database'");
       }
       if (this.database && name in databaseTlsEnv(this.database)) {
-        fail(scope, `env.${name}`, this.plain[name], "is set from the database's 'sslMode' / 'caSecretName'; remove it from 'env' and set those instead");
+        fail(scope, `env.${name}`, this.plain[name], "is set from the database's 'sslMode' / 'caSecretName'; remove it from 'env' and set those " +
+          "instead");
       }
     }
     this.podLabels = { ...(options.database?.clientLabels ?? {}), ...(options.redis?.clientLabels ?? {}) };

@@ -7,11 +7,14 @@ import { TrafficSource } from '../internal/network-policies';
 import { ErpApiProbes } from './probes';
 import type { IRedis } from '../data/redis';
 import { ComputeResources } from '../internal/resources';
+import { WebServiceProps } from './web-service-props';
 
 export { VpaMode };
 
 /** Horizontal autoscaling of the API. */
 export interface ErpApiAutoscaling {
+  /** `false` turns it off. @default true */
+  readonly enabled?: boolean;
   /** @default 1 */
   readonly minReplicas?: number;
   /** @default 6 */
@@ -24,6 +27,8 @@ export interface ErpApiAutoscaling {
 
 /** Vertical Pod Autoscaler of the API. */
 export interface ErpApiVpa {
+  /** `false` turns it off. @default true */
+  readonly enabled?: boolean;
   /**
    * VPA update mode. With the HPA on (it scales on CPU and memory) only
    * `Off` is allowed: the VPA then only recommends, so the two never fight
@@ -36,8 +41,13 @@ export interface ErpApiVpa {
 
 /** The media volume (Django MEDIA_ROOT). */
 export interface ErpApiMedia {
-  /** @default '20Gi' */
-  readonly size?: string;
+  /** `false` turns it off. @default true */
+  readonly enabled?: boolean;
+  /**
+   * Size of the volume. A quantity string (`'20Gi'`) is still accepted.
+   * @default Size.gibibytes(20)
+   */
+  readonly size?: Size | string;
   /** @default 'local-path' */
   readonly storageClassName?: string;
   /** @default '/app/media' */
@@ -54,16 +64,19 @@ export interface ErpApiMedia {
 
 /** The Ingress. */
 export interface ErpApiIngress {
-  /** Public host name, e.g. `erpapi.masterspace.co.ke`. */
+  /** `false`: no Ingress. @default true */
+  readonly enabled?: boolean;
+  /** Public host name, e.g. `erpapi.masterspace.co.ke` (required while enabled). */
   readonly host: string;
   /** @default 'nginx' */
   readonly className?: string;
   /**
-   * cert-manager ClusterIssuer for TLS; `undefined` serves plain HTTP.
-   * @default - no TLS
+   * cert-manager ClusterIssuer that issues the certificate (TLS on, HTTP
+   * redirected to HTTPS).
+   * @default - none: TLS only if `tlsSecretName` is set (a Secret you provide)
    */
   readonly clusterIssuer?: string;
-  /** @default '<name>-tls' */
+  /** Secret holding the certificate; setting it turns TLS on. @default '<name>-tls' when `clusterIssuer` is set, else no TLS */
   readonly tlsSecretName?: string;
   /** WebSocket (Django Channels) proxy timeouts. @default Duration.hours(1) */
   readonly websocketTimeout?: Duration;
@@ -77,6 +90,8 @@ export interface ErpApiIngress {
 
 /** Prometheus scraping. */
 export interface ErpApiMetrics {
+  /** `false` turns it off. @default true */
+  readonly enabled?: boolean;
   /** Container port named `metrics`. @default 8001 */
   readonly port?: number;
   /** @default '/metrics' */
@@ -93,6 +108,8 @@ export interface ErpApiMetrics {
 
 /** Network isolation of the app's pods (API, migration Job, Celery). */
 export interface ErpApiNetworkPolicy {
+  /** `false` turns it off. @default true */
+  readonly enabled?: boolean;
   /** Who may send HTTP traffic to the API. @default [INGRESS_NGINX] */
   readonly ingressFrom?: TrafficSource[];
   /** Who may scrape the metrics port. @default [PROMETHEUS] */
@@ -106,7 +123,7 @@ export interface ErpApiNetworkPolicy {
 }
 
 /** Properties of {@link ErpApi}. */
-export interface ErpApiProps {
+export interface ErpApiProps extends WebServiceProps {
   /** Application image, pinned to a tag (`latest` is refused unless `allowLatestImage`). */
   readonly image: string;
   /** Allow `:latest` / untagged images (development only). @default false */
@@ -130,22 +147,8 @@ export interface ErpApiProps {
   readonly env?: Record<string, string>;
   /** Framework. @default Migrations.django() */
   readonly migrations?: Migrations;
-  /** Run migrations in an init container of every pod (seed `runOnStartup`). @default true */
-  readonly runMigrationsOnStartup?: boolean;
-  /** Create the migration Job (seed `migrations.enabled`). @default true */
-  readonly migrationJob?: boolean;
-  /**
-   * Dump the database right before each release migrates, when the
-   * `database` has backups (`CostMgmtPostgres` with `backup`): the migration
-   * Job and the migrate init containers wait for the dump (seed 004: "a
-   * database backup before every deployment").
-   * @default true
-   */
-  readonly preMigrationBackup?: boolean;
   /** How the migration Job is delivered. @default MigrationDelivery.all() */
   readonly migrationDelivery?: MigrationDelivery;
-  /** Release id (commit hash) in the migration Job name. @default - hash of image and commands */
-  readonly releaseId?: string;
   /** Resources of the migration Job and init containers. @default 250m/512Mi requests, 1000m/2Gi limits */
   readonly migrationResources?: ComputeResources;
   /** Resources of the app container. @default 300m/1Gi requests, 2000m/3Gi limits */
@@ -154,46 +157,38 @@ export interface ErpApiProps {
   readonly port?: number;
   /** Server command. @default - the framework's (uvicorn for Alembic), else the image's CMD */
   readonly command?: string[];
-  /** UID (and GID, fsGroup) of every container. @default 1000 */
-  readonly user?: number;
   /** Replicas when autoscaling is off. @default 1 */
   readonly replicas?: number;
-  /** HPA; `false` turns it off. @default min 1, max 6, CPU 70 %, memory 75 % */
+  /**
+   * HPA; `{ enabled: false }` turns it off (`false`: deprecated, use `{ enabled: false }`).
+   * @default min 1, max 6, CPU 70 %, memory 75 %
+   */
   readonly autoscaling?: ErpApiAutoscaling | false;
-  /** VPA; `false` turns it off. @default - on, mode chosen from the HPA */
+  /**
+   * VPA; `{ enabled: false }` turns it off (`false`: deprecated, use `{ enabled: false }`).
+   * @default - on, mode chosen from the HPA
+   */
   readonly vpa?: ErpApiVpa | false;
   /** Probes. @default - readiness 30s/10s, liveness 60s/20s on /api/v1/core/health/, startup budget 5 min */
   readonly probes?: ErpApiProbes;
-  /** Media PVC; `false` for none. @default 20Gi RWO local-path at /app/media */
+  /**
+   * Media PVC; `{ enabled: false }` for none (`false`: deprecated, use `{ enabled: false }`).
+   * @default 20Gi RWO local-path at /app/media
+   */
   readonly media?: ErpApiMedia | false;
   /** Ingress. @default - no Ingress */
   readonly ingress?: ErpApiIngress;
-  /** ServiceMonitor; `false` for none. @default port 8001, /metrics, every 30s */
+  /**
+   * ServiceMonitor; `{ enabled: false }` for none (`false`: deprecated, use `{ enabled: false }`).
+   * @default port 8001, /metrics, every 30s
+   */
   readonly metrics?: ErpApiMetrics | false;
   /** Rollout that makes no progress for this long is marked failed. @default Duration.minutes(10) */
   readonly progressDeadline?: Duration;
   /**
-   * How long a terminating pod keeps serving before the server gets SIGTERM
-   * (a `preStop` sleep): the time the Service endpoints and the Ingress
-   * controller need to stop sending it new requests, so rollouts drop none.
-   * @default Duration.seconds(10)
+   * NetworkPolicies for the app's pods; `{ enabled: false }` for none (`false`: deprecated, use `{ enabled: false }`).
+   * @default - HTTP from ingress-nginx, metrics from Prometheus, egress DNS + 5432 + 6379
    */
-  readonly preStopDelay?: Duration;
-  /**
-   * Time from the start of termination to SIGKILL: the preStop delay, then
-   * the server's graceful shutdown (in-flight requests, WebSocket close).
-   * Must exceed `preStopDelay`.
-   * @default Duration.minutes(2)
-   */
-  readonly terminationGracePeriod?: Duration;
-  /**
-   * Prefer to run replicas on different nodes and zones (a soft pod
-   * anti-affinity: scheduling never fails because of it). Not applied when a
-   * ReadWriteOnce media volume pins the replicas to one node.
-   * @default true
-   */
-  readonly spread?: boolean;
-  /** NetworkPolicies for the app's pods; `false` for none. @default - HTTP from ingress-nginx, metrics from Prometheus, egress DNS + 5432 + 6379 */
   readonly networkPolicy?: ErpApiNetworkPolicy | false;
   /** Labels added to every object. @default {} */
   readonly labels?: Record<string, string>;

@@ -4,10 +4,13 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { checkAppObjects } from '../synth/app-objects';
 import { ERP_OPERATIONS_PROPS, checkShape } from '../internal/props-shape';
-import { ErpApi } from './erp-api';
+import { IErpApp } from './erp-app';
+import { enabledFeature } from './props-aliases';
 import { addDatabaseInitContainers } from '../migrations/migration-job';
 import { ArgoCdHook, BOOTSTRAP_ENV, HelmHook, MigrationDelivery, OperationsCommandOptions } from '../migrations/migrations';
-import { addContainer, addPodLabels, disableServiceLinks, mountWritableDirectories, stableIdentity, standardLabels, templateHashedName } from '../internal/pod-helpers';
+import {
+  addContainer, addPodLabels, disableServiceLinks, mountWritableDirectories, stableIdentity, standardLabels, templateHashedName,
+} from '../internal/pod-helpers';
 import { checkResources, ComputeResources, resources } from '../internal/resources';
 import { restrictedPod } from '../internal/security';
 import { checkCron, checkDnsSubdomain, checkTimeZone, fail } from '../internal/validate';
@@ -43,6 +46,8 @@ export interface ErpBootstrapOptions {
  * management commands for Django (see {@link Migrations.healthCheckCommand}).
  */
 export interface ErpMaintenanceOptions {
+  /** `false`: no maintenance CronJobs. @default true */
+  readonly enabled?: boolean;
   /** Daily health check. @default '0 6 * * *' */
   readonly healthCheckSchedule?: string;
   /** Daily data-integrity check. @default '30 6 * * *' */
@@ -64,11 +69,14 @@ export interface ErpMaintenanceOptions {
 
 /** Properties of {@link ErpOperations}. */
 export interface ErpOperationsProps {
-  /** The API whose image, environment, database and framework the jobs use. */
-  readonly api: ErpApi;
+  /** The application (an ErpApi) whose image, environment, database and framework the jobs use. */
+  readonly api: IErpApp;
   /** Bootstrap Job; omit for none. @default - no bootstrap Job */
   readonly bootstrap?: ErpBootstrapOptions;
-  /** Maintenance CronJobs; `false` for none. @default - all three, cleanup as a dry run */
+  /**
+   * Maintenance CronJobs; `{ enabled: false }` for none (`false`: deprecated, use `{ enabled: false }`).
+   * @default - all three, cleanup as a dry run
+   */
   readonly maintenance?: ErpMaintenanceOptions | false;
   /**
    * How the bootstrap Job is ordered after migrations.
@@ -90,7 +98,7 @@ export class ErpOperations extends Construct {
   public readonly bootstrapJob?: kplus.Job;
   /** Maintenance CronJobs by name. */
   public readonly cronJobs: Record<string, kplus.CronJob> = {};
-  private readonly api: ErpApi;
+  private readonly api: IErpApp;
   private readonly resources: ComputeResources;
 
   constructor(scope: Construct, id: string, props: ErpOperationsProps) {
@@ -101,7 +109,8 @@ export class ErpOperations extends Construct {
     if (!this.api) fail(this, 'api', this.api, 'is required: the ErpApi whose image, environment and database the jobs use');
     this.resources = checkResources(this, 'resources', props.resources ?? resources('100m', '256Mi', '500m', '512Mi'));
     if (props.bootstrap) this.bootstrapJob = this.addBootstrap(props.bootstrap, props.bootstrapDelivery);
-    if (props.maintenance !== false) this.addMaintenance(props.maintenance ?? {});
+    const maintenance = enabledFeature(props.maintenance);
+    if (maintenance) this.addMaintenance(maintenance);
   }
 
   private addBootstrap(b: ErpBootstrapOptions, bootstrapDelivery?: MigrationDelivery): kplus.Job {
@@ -114,7 +123,8 @@ export class ErpOperations extends Construct {
     const pw = b.adminPasswordSecret ?? { name: 'erp-admin', key: 'password' };
     checkDnsSubdomain(this, 'bootstrap.adminPasswordSecret.name', pw.name);
     const cli = b.cli ?? 'erp-bootstrap';
-    if (!/^[A-Za-z0-9][\w.-]*$/.test(cli)) fail(this, 'bootstrap.cli', cli, "must be the name of a console_scripts entry point such as 'erp-bootstrap'");
+    if (!/^[A-Za-z0-9][\w.-]*$/.test(cli)) fail(this, 'bootstrap.cli', cli, "must be the name of a console_scripts entry point such as " +
+      "'erp-bootstrap'");
     const delivery = bootstrapDelivery ?? MigrationDelivery.all({
       helmHooks: [HelmHook.POST_INSTALL, HelmHook.POST_UPGRADE], hookWeight: 10, argoCdHook: ArgoCdHook.POST_SYNC, syncWave: 10,
     });
@@ -133,7 +143,9 @@ export class ErpOperations extends Construct {
       volumes: [tmp],
     });
     stableIdentity(job, labels);
-    addDatabaseInitContainers(job, { image: api.image, migrations: api.migrations, env: api.appEnv, resources: this.resources, user: api.user, tmp, migrate: false });
+    addDatabaseInitContainers(job, {
+      image: api.image, migrations: api.migrations, env: api.appEnv, resources: this.resources, user: api.user, tmp, migrate: false,
+    });
     addContainer(job, {
       name: 'bootstrap',
       image: api.image,

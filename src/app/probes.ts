@@ -106,12 +106,14 @@ export function checkProbeBudget(scope: IConstruct, probes: ResolvedProbes, prog
   const start = probes.startupTimeout.toSeconds();
   if (!probes.startupWindow && probes.livenessWindow.toSeconds() < start) {
     fail(scope, 'probes.livenessInitialDelay', `window ${probes.livenessWindow.toSeconds()}s`,
-      `gives the server less time than 'probes.startupTimeout' (${start}s) before liveness kills it; raise the liveness delay/period/failureThreshold or enable the startup probe`);
+      `gives the server less time than 'probes.startupTimeout' (${start}s) before liveness kills it; raise the liveness ` +
+        `delay/period/failureThreshold or enable the startup probe`);
   }
   const needed = waitBudget.toSeconds() + start;
   if (progressDeadline.toSeconds() <= needed) {
     fail(scope, 'progressDeadline', `${progressDeadline.toSeconds()}s`,
-      `must exceed the wait-for-database budget (${waitBudget.toSeconds()}s) plus 'probes.startupTimeout' (${start}s) = ${needed}s, or healthy rollouts are reported failed`);
+      `must exceed the wait-for-database budget (${waitBudget.toSeconds()}s) plus 'probes.startupTimeout' (${start}s) = ${needed}s, or healthy ` +
+        `rollouts are reported failed`);
   }
 }
 

@@ -348,6 +348,11 @@ export class CostMgmtPostgres extends Construct implements IDatabase {
     }
   }
 
+  /** The server's pods when it runs in the cluster (for client egress rules); `undefined` for an external server. */
+  public networkPeers(): kplus.k8s.NetworkPolicyPeer[] | undefined {
+    return this.statefulSet ? [{ podSelector: { matchLabels: this.statefulSet.matchLabels } }] : undefined;
+  }
+
   /**
    * One of the `databases` this server creates, as its own application's
    * database: the same server, TLS, version and client labels, the database

@@ -106,6 +106,24 @@ export interface IDatabase {
    * @default - none
    */
   readonly backup?: IDatabaseBackup;
+  /**
+   * Where the database's server is, for the egress rules of client pods
+   * (e.g. the server's pods when it runs in the cluster).
+   * @default - see {@link databasePeers}: the connection's IPv4 address, else unknown
+   */
+  networkPeers?(): kplus.k8s.NetworkPolicyPeer[] | undefined;
+}
+
+/**
+ * The NetworkPolicy peers that reach `database`: what it says
+ * ({@link IDatabase.networkPeers}), else its host as a `/32` when the host
+ * is an IPv4 address; `undefined` when unknown (any address on the port).
+ */
+export function databasePeers(database: IDatabase | undefined): kplus.k8s.NetworkPolicyPeer[] | undefined {
+  if (database === undefined) return undefined;
+  const own = database.networkPeers?.();
+  if (own !== undefined) return own;
+  return IPV4.test(database.connection.host) ? [{ ipBlock: { cidr: `${database.connection.host}/32` } }] : undefined;
 }
 
 /**

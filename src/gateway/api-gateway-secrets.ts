@@ -36,17 +36,20 @@ export function gatewayEnvSecret(scope: Construct, o: GatewayEnvSecretOptions): 
     return kplus.Secret.fromSecretName(scope, 'ExistingSecret', checkDnsSubdomain(scope, 'existingSecret', o.existingSecret ?? generated));
   }
   if (o.existingSecret !== undefined) {
-    fail(scope, 'existingSecret', o.existingSecret, "cannot be combined with 'secretValues': either the chart creates the Secret from synth-time values, or it references yours");
+    fail(scope, 'existingSecret', o.existingSecret, "cannot be combined with 'secretValues': either the chart creates the Secret from synth-time " +
+      "values, or it references yours");
   }
   if (o.production) {
-    fail(scope, 'secretValues', '<redacted>', "are refused when 'production' is true: no secret value may be written to dist/; create the Secret out of band and set 'existingSecret'");
+    fail(scope, 'secretValues', '<redacted>', "are refused when 'production' is true: no secret value may be written to dist/; create the Secret " +
+      "out of band and set 'existingSecret'");
   }
   const keys = Object.keys(o.secretValues);
   if (keys.length === 0) fail(scope, 'secretValues', {}, "must hold at least one key; omit it to reference 'existingSecret'");
   for (const key of keys) {
     checkSecretEntry(scope, `secretValues.${key}`, key, o.secretValues[key]);
     if (o.shadowing.includes(key)) {
-      fail(scope, `secretValues.${key}`, '<redacted>', 'is also set as a plain variable (env, allowedHosts, database or redis), which would shadow it; keep it in one place');
+      fail(scope, `secretValues.${key}`, '<redacted>', 'is also set as a plain variable (env, allowedHosts, database or redis), which would ' +
+        'shadow it; keep it in one place');
     }
   }
   return new kplus.Secret(scope, 'Secret', {

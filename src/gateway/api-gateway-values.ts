@@ -1,6 +1,5 @@
-import { ChartProps, Duration } from 'cdk8s';
+import { ChartProps } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { IConstruct } from 'constructs';
 import { CostMgmtPostgresProps } from '../data/cost-mgmt-postgres';
 import { IDatabase } from '../data/database';
 import { MigrationDelivery, Migrations } from '../migrations/migrations';
@@ -10,7 +9,7 @@ import { TrafficSource } from '../internal/network-policies';
 import { ErpApiProbes } from '../app/probes';
 import { RedisProps } from '../data/redis';
 import { ComputeResources } from '../internal/resources';
-import { DNS_SUBDOMAIN, fail, IPV4 } from '../internal/validate';
+import { WebServiceProps } from '../app/web-service-props';
 
 /** `image` of {@link ApiGatewayChartProps}. */
 export interface ApiGatewayImage {
@@ -45,7 +44,10 @@ export interface ApiGatewayIngressHost {
   readonly paths?: string[];
 }
 
-/** TLS of the Ingress: one certificate for every host. */
+/**
+ * TLS of the Ingress: one certificate for every host.
+ * @deprecated use `ingress.clusterIssuer` and `ingress.tlsSecretName`
+ */
 export interface ApiGatewayIngressTls {
   /** Secret holding the certificate (made by cert-manager when `clusterIssuer` is set). @default '<name>-tls' */
   readonly secretName?: string;
@@ -61,18 +63,34 @@ export interface ApiGatewayIngress {
   readonly className?: string;
   /** Hosts and paths; must not be empty while enabled. @default [{ host: 'api-gateway.statushawk.internal', paths: ['/'] }] */
   readonly hosts?: ApiGatewayIngressHost[];
-  /** TLS. @default - plain HTTP */
+  /**
+   * cert-manager ClusterIssuer that issues the certificate (TLS on, one
+   * certificate for every host).
+   * @default - none: TLS only if `tlsSecretName` is set (a Secret you provide)
+   */
+  readonly clusterIssuer?: string;
+  /** Secret holding the certificate; setting it turns TLS on. @default '<name>-tls' when `clusterIssuer` is set, else no TLS */
+  readonly tlsSecretName?: string;
+  /**
+   * TLS (`tls: {}` is TLS with the Secret `<name>-tls`).
+   * @deprecated use `clusterIssuer` and `tlsSecretName`
+   */
   readonly tls?: ApiGatewayIngressTls;
   /** Extra annotations. @default {} */
   readonly annotations?: Record<string, string>;
 }
 
-/** `migrations` of {@link ApiGatewayChartProps}: the same pieces as ErpApi's. */
+/**
+ * The nested `migrations` of {@link ApiGatewayChartProps}.
+ * @deprecated use the flat props, as on ErpApi: `migrations` (a `Migrations`, was `framework`),
+ * `runMigrationsOnStartup`, `migrationJob`, `preMigrationBackup`, `migrationDelivery`, `releaseId`, `migrationResources`
+ */
 export interface ApiGatewayMigrations {
   /**
    * Framework. The gateway's migration lock is its own: it never waits for
    * (or holds up) the ERP's migrations in another database.
-   * @default - Migrations.django({ lockKey: API_GATEWAY_LOCK_KEY }) (7245502); with `shareDatabase`, Migrations.django() (ErpApi's 7245501: one schema, one lock)
+   * @default - Migrations.django({ lockKey: API_GATEWAY_LOCK_KEY }) (7245502); with `shareDatabase`,
+   * Migrations.django() (ErpApi's 7245501: one schema, one lock)
    */
   readonly framework?: Migrations;
   /** Migrate in an init container of every pod, before the server starts. @default true */
@@ -159,7 +177,7 @@ export interface ApiGatewayRedis extends Omit<RedisProps, 'enabled' | 'host'> {
  * values files (`image: { tag: '1.2.0' }` keeps the repository); lists
  * (`ingress.hosts`, `allowedHosts`) replace the default.
  */
-export interface ApiGatewayChartProps extends ChartProps {
+export interface ApiGatewayChartProps extends ChartProps, WebServiceProps {
   /**
    * Django ALLOWED_HOSTS (set as a comma-separated variable). Required: the
    * seed's "missing ALLOWED_HOSTS returns 400" becomes a synth-time error.
@@ -179,7 +197,12 @@ export interface ApiGatewayChartProps extends ChartProps {
   readonly chartVersion?: string;
   /** App version (`app.kubernetes.io/version`). @default - the image tag, or the first 12 hex digits of a digest-only image */
   readonly appVersion?: string;
-  /** @default 2 */
+  /** Replicas of the server. @default 2 */
+  readonly replicas?: number;
+  /**
+   * Replicas of the server.
+   * @deprecated use `replicas`
+   */
   readonly replicaCount?: number;
   /** @default devyusupov/statushawk-api-gateway:1.0.0 */
   readonly image?: ApiGatewayImage;
@@ -216,8 +239,26 @@ export interface ApiGatewayChartProps extends ChartProps {
    * @default false
    */
   readonly shareDatabase?: boolean;
-  /** @default - see ApiGatewayMigrations */
-  readonly migrations?: ApiGatewayMigrations;
+  /**
+   * Framework. The gateway's migration lock is its own: it never waits for
+   * (or holds up) the ERP's migrations in another database. (An
+   * `ApiGatewayMigrations` object is the deprecated nested form.)
+   * @default - Migrations.django({ lockKey: API_GATEWAY_LOCK_KEY }) (7245502); with `shareDatabase`,
+   * Migrations.django() (ErpApi's 7245501: one schema, one lock)
+   */
+  readonly migrations?: Migrations | ApiGatewayMigrations;
+  /**
+   * How the migration Job is delivered. Helm runs pre-install hooks before
+   * any release object exists, and this chart's ServiceAccount, Secret and
+   * (in dev) PostgreSQL are release objects, so the default hooks are
+   * post-install and pre-upgrade (Argo CD: a Sync hook in wave 1, after the
+   * chart's objects). On first install the init containers migrate before
+   * any pod is Ready; on upgrade the Job migrates before the new pods roll out.
+   * @default MigrationDelivery.all({ helmHooks: [POST_INSTALL, PRE_UPGRADE], argoCdHook: SYNC, syncWave: 1 })
+   */
+  readonly migrationDelivery?: MigrationDelivery;
+  /** Resources of the migration Job and the init containers. @default - the app's `resources` */
+  readonly migrationResources?: ComputeResources;
   /** Probes. @default - readiness 30s/10s, liveness 60s/20s on /api/health/, startup budget 5 min */
   readonly probes?: ErpApiProbes;
   /** @default - see ApiGatewayNetworkPolicy */
@@ -226,61 +267,4 @@ export interface ApiGatewayChartProps extends ChartProps {
   readonly postgresql?: ApiGatewayPostgresql;
   /** @default disabled */
   readonly redis?: ApiGatewayRedis;
-  /** UID (and GID, fsGroup) of every container. @default 1000 */
-  readonly user?: number;
-  /** preStop sleep before SIGTERM, while endpoints drop the pod. @default Duration.seconds(10) */
-  readonly preStopDelay?: Duration;
-  /** Time from termination to SIGKILL; must exceed `preStopDelay`. @default Duration.minutes(2) */
-  readonly terminationGracePeriod?: Duration;
-  /** Prefer different nodes and zones for the replicas (soft anti-affinity). @default true */
-  readonly spread?: boolean;
-}
-
-const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
-
-/** A semantic version such as `0.1.0` (Helm's Chart.yaml `version`). */
-export function checkSemver(scope: IConstruct | string, field: string, value: string): string {
-  if (typeof value !== 'string' || !SEMVER.test(value)) {
-    fail(scope, field, value, "must be a semantic version such as '0.1.0' (MAJOR.MINOR.PATCH); bump it when the templates change");
-  }
-  return value;
-}
-
-/**
- * One Django ALLOWED_HOSTS entry: a host name, `.domain` (the domain and
- * its subdomains), an IPv4 address, or `*` (refused in production).
- */
-export function checkAllowedHost(scope: IConstruct | string, field: string, value: string, production: boolean): string {
-  if (value === '*') {
-    if (production) fail(scope, field, value, "accepts any Host header and is refused when 'production' is true; list the real host names");
-    return value;
-  }
-  const bare = typeof value === 'string' && value.startsWith('.') ? value.slice(1) : value;
-  const ok = typeof bare === 'string' && bare.length <= 253
-    && ((bare === value && IPV4.test(bare)) || (DNS_SUBDOMAIN.test(bare) && bare.split('.').every((l) => l.length <= 63)));
-  if (ok) return value;
-  return fail(scope, field, value, "must be a host name ('api.example.com', 'localhost'), a domain with a leading dot ('.example.com'), an IPv4 address or '*' (no scheme, port, path, comma or space)");
-}
-
-/** Whether Django's ALLOWED_HOSTS `patterns` accept requests for `host` (an Ingress host, maybe `*.domain`). */
-export function djangoAllows(patterns: readonly string[], host: string): boolean {
-  const h = host.toLowerCase();
-  return patterns.some((p) => {
-    const pat = p.toLowerCase();
-    if (pat === '*') return true;
-    if (h.startsWith('*.')) return pat.startsWith('.') && h.slice(1).endsWith(pat);
-    return pat === h || (pat.startsWith('.') && (h.endsWith(pat) || h === pat.slice(1)));
-  });
-}
-
-/**
- * The Host header the kubelet's probes send. Without one the kubelet sends
- * the pod IP, which Django rejects with 400 (DisallowedHost) unless it is in
- * ALLOWED_HOSTS, so readiness would never pass. `undefined` when `*` allows
- * any host.
- */
-export function probeHost(allowedHosts: readonly string[]): string | undefined {
-  if (allowedHosts.includes('*')) return undefined;
-  const first = allowedHosts[0];
-  return first.startsWith('.') ? first.slice(1) : first;
 }

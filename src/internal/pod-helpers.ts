@@ -64,7 +64,7 @@ export function disableServiceLinks(workload: kplus.AbstractPod): void {
 /**
  * JSON pointer of a container (found by name, among containers or init
  * containers) inside a workload's manifest, for the few fields cdk8s-plus-28
- * cannot set (probe HTTP headers, port names).
+ * cannot set (probe HTTP headers).
  */
 export function containerPath(workload: kplus.AbstractPod, name: string): string {
   const main = workload.containers.findIndex((c) => c.name === name);
@@ -72,11 +72,6 @@ export function containerPath(workload: kplus.AbstractPod, name: string): string
   const init = workload.initContainers.findIndex((c) => c.name === name);
   if (init >= 0) return `${podSpecPath(workload)}/initContainers/${init}`;
   throw new Error(`no container named '${name}' in ${workload.node.path}`);
-}
-
-/** Names a container's first port (`ports[0].name`): cdk8s-plus-28's `portNumber` has no name. */
-export function nameFirstPort(workload: kplus.AbstractPod, container: string, portName: string): void {
-  ApiObject.of(workload).addJsonPatch(JsonPatch.add(`${containerPath(workload, container)}/ports/0/name`, portName));
 }
 
 /**

@@ -138,16 +138,26 @@ export const ERP_API_PROPS = new PropsShape('ErpApiProps', {
   image: 'string', allowLatestImage: 'boolean', name: 'string', envSecretName: 'string', database: 'object', redis: 'object', env: 'map',
   migrations: 'object', runMigrationsOnStartup: 'boolean', migrationJob: 'boolean', preMigrationBackup: 'boolean', migrationDelivery: 'object',
   releaseId: 'string', migrationResources: RESOURCES, resources: RESOURCES, port: 'number', command: 'string[]', user: 'number', replicas: 'number',
-  autoscaling: new PropsShape('ErpApiAutoscaling', { minReplicas: 'number', maxReplicas: 'number', cpuUtilization: 'number', memoryUtilization: 'number' }, true),
-  vpa: new PropsShape('ErpApiVpa', { updateMode: 'string' }, true),
+  autoscaling: new PropsShape('ErpApiAutoscaling', {
+    enabled: 'boolean', minReplicas: 'number', maxReplicas: 'number', cpuUtilization: 'number', memoryUtilization: 'number',
+  }, true),
+  vpa: new PropsShape('ErpApiVpa', { enabled: 'boolean', updateMode: 'string' }, true),
   probes: PROBES,
-  media: new PropsShape('ErpApiMedia', { size: 'string', storageClassName: 'string', mountPath: 'string', accessMode: 'string' }, true),
+  // size: a Size, or (deprecated) a quantity string
+  media: new PropsShape('ErpApiMedia', {
+    enabled: 'boolean', size: 'any', storageClassName: 'string', mountPath: 'string', accessMode: 'string',
+  }, true),
   ingress: new PropsShape('ErpApiIngress', {
-    host: 'string', className: 'string', clusterIssuer: 'string', tlsSecretName: 'string', websocketTimeout: 'Duration', maxBodySize: 'Size',
+    enabled: 'boolean', host: 'string', className: 'string', clusterIssuer: 'string', tlsSecretName: 'string', websocketTimeout: 'Duration',
+    maxBodySize: 'Size',
   }),
-  metrics: new PropsShape('ErpApiMetrics', { port: 'number', path: 'string', interval: 'Duration', serviceMonitorLabels: 'map' }, true),
+  metrics: new PropsShape('ErpApiMetrics', {
+    enabled: 'boolean', port: 'number', path: 'string', interval: 'Duration', serviceMonitorLabels: 'map',
+  }, true),
   progressDeadline: 'Duration', preStopDelay: 'Duration', terminationGracePeriod: 'Duration', spread: 'boolean',
-  networkPolicy: new PropsShape('ErpApiNetworkPolicy', { ingressFrom: 'array', metricsFrom: 'array', egressPorts: 'number[]' }, true),
+  networkPolicy: new PropsShape('ErpApiNetworkPolicy', {
+    enabled: 'boolean', ingressFrom: 'array', metricsFrom: 'array', egressPorts: 'number[]',
+  }, true),
   labels: 'map',
 });
 
@@ -172,7 +182,8 @@ export const ERP_OPERATIONS_PROPS = new PropsShape('ErpOperationsProps', {
     adminUsername: 'string', adminEmail: 'string', adminPasswordSecret: new PropsShape('adminPasswordSecret', { name: 'string', key: 'string' }), cli: 'string',
   }),
   maintenance: new PropsShape('ErpMaintenanceOptions', {
-    healthCheckSchedule: 'string', integrityCheckSchedule: 'string', cleanupSchedule: 'string', cleanupExecute: 'boolean', scriptDir: 'string', timeZone: 'string',
+    enabled: 'boolean', healthCheckSchedule: 'string', integrityCheckSchedule: 'string', cleanupSchedule: 'string', cleanupExecute: 'boolean',
+    scriptDir: 'string', timeZone: 'string',
   }, true),
   bootstrapDelivery: 'object', resources: RESOURCES,
 });
@@ -194,10 +205,12 @@ export const REDIS_PROPS = new PropsShape('RedisProps', {
 /** {@link ApiGatewayChartProps} (ChartProps included). */
 export const API_GATEWAY_CHART_PROPS = new PropsShape('ApiGatewayChartProps', {
   namespace: 'string', labels: 'map', disableResourceNameHashes: 'boolean',
-  allowedHosts: 'string[]', production: 'boolean', name: 'string', chartVersion: 'string', appVersion: 'string', replicaCount: 'number',
+  allowedHosts: 'string[]', production: 'boolean', name: 'string', chartVersion: 'string', appVersion: 'string',
+  replicas: 'number', replicaCount: 'number',
   image: new PropsShape('ApiGatewayImage', { repository: 'string', tag: 'string' }),
   service: new PropsShape('ApiGatewayService', { type: 'string', port: 'number' }),
   ingress: 'object', resources: RESOURCES, env: 'map', secretValues: 'map', existingSecret: 'string', database: 'object', shareDatabase: 'boolean',
-  migrations: 'object', probes: PROBES, networkPolicy: 'object', postgresql: 'object', redis: 'object', user: 'number',
+  migrations: 'object', runMigrationsOnStartup: 'boolean', migrationJob: 'boolean', preMigrationBackup: 'boolean', migrationDelivery: 'object',
+  releaseId: 'string', migrationResources: RESOURCES, probes: PROBES, networkPolicy: 'object', postgresql: 'object', redis: 'object', user: 'number',
   preStopDelay: 'Duration', terminationGracePeriod: 'Duration', spread: 'boolean',
 });

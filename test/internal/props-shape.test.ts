@@ -50,8 +50,8 @@ describe('props checked at run time', () => {
       /^test\/Db: 'storagesize' \("5Gi"\) is not a prop of CostMgmtPostgresProps; did you mean 'storageSize'\?/],
     ['a Redis prop is misspelt', () => new Redis(chart(), 'Redis', js({ persistance: false })),
       /^test\/Redis: 'persistance' \(false\) is not a prop of RedisProps; did you mean 'persistence'\?/],
-    ['an ApiGatewayChart value is misspelt', () => new ApiGatewayChart(Testing.app(), 'gw', js({ allowedHosts: ['gw.example.com'], replicas: 3 })),
-      /^gw: 'replicas' \(3\) is not a prop of ApiGatewayChartProps; did you mean 'replicaCount'\?/],
+    ['an ApiGatewayChart value is misspelt', () => new ApiGatewayChart(Testing.app(), 'gw', js({ allowedHosts: ['gw.example.com'], replica: 3 })),
+      /^gw: 'replica' \(3\) is not a prop of ApiGatewayChartProps; did you mean 'replicas'\?/],
     ['allowedHosts is a string', () => new ApiGatewayChart(Testing.app(), 'gw', js({ allowedHosts: 'gw.example.com' })),
       /^gw: 'allowedHosts' \("gw.example.com"\) must be an array of strings/],
   ])('fails when %s', (_n, build, message) => {
