@@ -10,8 +10,14 @@
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
-const DEPLOY = { group: ['**/deploy/**', '**/deploy'], message: 'the library (src/) must not import the repository\'s deployment (deploy/)' };
-const GATES = { group: ['**/gates/**', '**/gates'], message: 'constructs must not import the offline gates (src/gates): gates check output, constructs build it' };
+const DEPLOY = {
+  group: ['**/deploy/**', '**/deploy'],
+  message: 'the library (src/) must not import the repository\'s deployment (deploy/)',
+};
+const GATES = {
+  group: ['**/gates/**', '**/gates'],
+  message: 'constructs must not import the offline gates (src/gates): gates check output, constructs build it',
+};
 const AREAS = {
   group: ['**/app/**', '**/data/**', '**/gateway/**', '**/migrations/**', '**/synth/**'],
   message: 'src/internal holds shared helpers: it must not import a construct area or the synthesis machinery',
