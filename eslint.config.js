@@ -32,7 +32,13 @@ module.exports = tseslint.config(
   { ignores: ['lib/**', 'dist/**', 'node_modules/**', 'imports/**', 'examples/**', 'test/e2e/images/**', '**/*.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
-  { rules: { 'max-len': ['error', { code: 150, ignoreUrls: true, ignoreRegExpLiterals: true }] } },
+  {
+    rules: {
+      'max-len': ['error', { code: 150, ignoreUrls: true, ignoreRegExpLiterals: true }],
+      // `const { status: _s, ...rest } = o` leaves out a field: the rest is what is used
+      '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }],
+    },
+  },
   {
     // scripts, jest configs and the pack test: CommonJS on Node
     files: ['**/*.js'],
