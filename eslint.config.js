@@ -25,7 +25,7 @@ const AREAS = {
 
 const NODE_GLOBALS = Object.fromEntries([
   'require', 'module', 'exports', 'process', '__dirname', '__filename', 'console', 'Buffer', 'URL',
-  'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'performance', 'structuredClone', 'fetch',
+  'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'structuredClone', 'fetch',
 ].map((name) => [name, 'readonly']));
 
 module.exports = tseslint.config(
