@@ -10,10 +10,9 @@ import { fail } from './validate';
  * CPU and memory for one container, written as Kubernetes quantities
  * (`'300m'`, `'2'`, `'768Mi'`, `'3Gi'`), the notation of the seeds' Helm values.
  *
- * Quantities are written in the form the API server stores them in
- * (`'1Gi'` stays `'1Gi'`, `'2000m'` is `'2'`; cdk8s-plus alone would render
- * `1Gi` as `1024Mi`), so what you read in the seed is what `kubectl get -o yaml`
- * shows, and the container's cdk8s-plus `resources` read the same values.
+ * Quantities are kept as given: `'1Gi'` stays `'1Gi'` in the manifest
+ * (cdk8s-plus' `Size` would render it `1024Mi`), so what you read in the
+ * seed is what `kubectl get -o yaml` shows.
  */
 export interface ComputeResources {
   /** What the scheduler reserves. */
