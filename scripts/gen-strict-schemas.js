@@ -215,7 +215,8 @@ function main() {
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, text);
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  console.log(`wrote ${OUTPUT}: ${Object.keys(doc.roots).length} kinds, ${Object.keys(doc.definitions).length} definitions, ${(text.length / 1024).toFixed(0)} KiB, in ${ms.toFixed(0)} ms`);
+  const counts = `${Object.keys(doc.roots).length} kinds, ${Object.keys(doc.definitions).length} definitions`;
+  console.log(`wrote ${OUTPUT}: ${counts}, ${(text.length / 1024).toFixed(0)} KiB, in ${ms.toFixed(0)} ms`);
 }
 
 module.exports = { sourceHash, buildDocument, toAjvSchema, ajvRootRef, tighten, OUTPUT };

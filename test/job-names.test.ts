@@ -39,7 +39,8 @@ describe('Jobs named by everything they run', () => {
     // a new migration Job is a new release: its pre-migration dump (which records the release) is new too
     ['an image bump', { image: 'registry.example.com/erp/api:1.4.3' }, ['erp-api-migrate', 'erp-api-pre-migration-backup', 'erp-api-bootstrap']],
     ['an env-only change', { env: { FEATURE_X: 'on' } }, ['erp-api-migrate', 'erp-api-pre-migration-backup', 'erp-api-bootstrap']],
-    ['a resources-only change', { migrationResources: resources('300m', '512Mi', '1000m', '2Gi') }, ['erp-api-migrate', 'erp-api-pre-migration-backup']],
+    ['a resources-only change', { migrationResources: resources('300m', '512Mi', '1000m', '2Gi') },
+      ['erp-api-migrate', 'erp-api-pre-migration-backup']],
     ['another env Secret', { envSecretName: 'erp-api-env-v2' }, ['erp-api-migrate', 'erp-api-pre-migration-backup', 'erp-api-bootstrap']],
   ] as Array<[string, Partial<ErpApiProps>, string[]]>)('%s renames exactly the Jobs it changes', (_what, props, changed) => {
     const after = jobs(props);
@@ -78,7 +79,9 @@ describe('Jobs named by everything they run', () => {
     const files = renderFiles(buildEnvironment(ENVIRONMENTS.dev).charts);
     const job = files.flatMap((f) => f.objects).find((o) => o.kind === 'Job' && o.metadata.name.startsWith('postgres-credentials-init-'))!;
     const sts = files.flatMap((f) => f.objects).find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'postgres')!;
-    expect(job.metadata.annotations).toMatchObject({ 'argocd.argoproj.io/hook': 'Sync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation' });
-    expect(Number(job.metadata.annotations['argocd.argoproj.io/sync-wave'])).toBeLessThanOrEqual(Number(sts.metadata.annotations['argocd.argoproj.io/sync-wave']));
+    expect(job.metadata.annotations)
+      .toMatchObject({ 'argocd.argoproj.io/hook': 'Sync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation' });
+    const wave = (o: Manifest) => Number(o.metadata.annotations['argocd.argoproj.io/sync-wave']);
+    expect(wave(job)).toBeLessThanOrEqual(wave(sts));
   });
 });

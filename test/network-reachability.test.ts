@@ -28,15 +28,21 @@ const matches = (selector: Record<string, string> | undefined, labels: Record<st
 function needsOf(o: Manifest): Need[] {
   const spec = template(o).spec;
   const env = new Map<string, string>();
-  for (const c of [...(spec.initContainers ?? []), ...spec.containers]) for (const e of c.env ?? []) if (e.value !== undefined) env.set(e.name, e.value);
+  for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+    for (const e of c.env ?? []) if (e.value !== undefined) env.set(e.name, e.value);
+  }
   const needs: Need[] = [];
   const host = env.get('DB_HOST') ?? env.get('PGHOST');
   const port = env.get('DB_PORT') ?? env.get('PGPORT');
-  if (host && port) needs.push({ what: `PostgreSQL ${host}:${port}`, protocol: 'TCP', port: Number(port), dns: true, server: host === 'postgres' ? 'postgres' : undefined });
+  if (host && port) {
+    const server = host === 'postgres' ? 'postgres' : undefined;
+    needs.push({ what: `PostgreSQL ${host}:${port}`, protocol: 'TCP', port: Number(port), dns: true, server });
+  }
   const redis = env.get('REDIS_URL') ?? env.get('CELERY_BROKER_URL');
   if (redis) {
     const u = new URL(redis);
-    needs.push({ what: `Redis ${u.hostname}:${u.port}`, protocol: 'TCP', port: Number(u.port || 6379), dns: true, server: u.hostname === 'redis' ? 'redis' : undefined });
+    const server = u.hostname === 'redis' ? 'redis' : undefined;
+    needs.push({ what: `Redis ${u.hostname}:${u.port}`, protocol: 'TCP', port: Number(u.port || 6379), dns: true, server });
   }
   if (spec.automountServiceAccountToken === true) needs.push({ what: 'the Kubernetes API', protocol: 'TCP', port: 443 });
   return needs;
@@ -162,7 +168,8 @@ describe.each(Object.keys(ENVIRONMENTS))('%s: every pod may reach what it needs,
       return s !== undefined && delivery.inTime(s, podStep, pod.o);
     });
     const labels = template(pod.o).metadata.labels as Record<string, string>;
-    const egressPolicies = available.filter((p) => matches(p.o.spec.podSelector?.matchLabels, labels) && (p.o.spec.policyTypes ?? []).includes('Egress'));
+    const egressPolicies = available
+      .filter((p) => matches(p.o.spec.podSelector?.matchLabels, labels) && (p.o.spec.policyTypes ?? []).includes('Egress'));
     const missing: string[] = [];
     for (const need of needsOf(pod.o)) {
       const allows = (protocol: string, port: number, dns: boolean) => egressPolicies

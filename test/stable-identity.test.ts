@@ -23,7 +23,10 @@ function build(ids: { data: string; web: string; api: string; celery: string; ga
   const api = new ErpApi(web, ids.api, { image: 'registry.example.com/shop/api:1.4.2', database, redis, ingress: { host: 'shop.example.com' } });
   new CeleryPair(web, ids.celery, { api, worker: { replicas: 2 } });
   new ErpOperations(web, `${ids.api}Ops`, { api, bootstrap: { adminEmail: 'admin@example.com' } });
-  new ApiGatewayChart(app, ids.gateway, { namespace: 'shop', allowedHosts: ['gw.example.com'], ingress: { hosts: [{ host: 'gw.example.com' }] }, database: database.databaseFor('api_gateway') });
+  new ApiGatewayChart(app, ids.gateway, {
+    namespace: 'shop', allowedHosts: ['gw.example.com'], ingress: { hosts: [{ host: 'gw.example.com' }] },
+    database: database.databaseFor('api_gateway'),
+  });
   const charts = app.charts.map((chart) => ({ chart, phase: 4 }));
   return renderFiles(charts).flatMap((f) => f.objects).map((o) => {
     // the Argo CD wave and the object order may differ with the chart layout; the objects themselves may not
@@ -50,15 +53,18 @@ describe('stable identities', () => {
 
   test.each(before.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet').map((o) => [key(o), o] as const))(
     '%s selects on app.kubernetes.io/name, instance and component, and its Service and PDB select the same pods', (_k, w) => {
-      expect(Object.keys(w.spec.selector.matchLabels).sort()).toEqual(['app.kubernetes.io/component', 'app.kubernetes.io/instance', 'app.kubernetes.io/name']);
+      expect(Object.keys(w.spec.selector.matchLabels).sort())
+        .toEqual(['app.kubernetes.io/component', 'app.kubernetes.io/instance', 'app.kubernetes.io/name']);
       for (const [k, v] of Object.entries(w.spec.selector.matchLabels)) expect(w.spec.template.metadata.labels[k]).toBe(v);
-      for (const s of before.filter((o) => o.kind === 'Service' && o.spec.selector && Object.entries(o.spec.selector).every(([k, v]) => w.spec.template.metadata.labels[k] === v))) {
+      const selectsTheseLabels = (o: Manifest) => Object.entries(o.spec.selector).every(([k, v]) => w.spec.template.metadata.labels[k] === v);
+      for (const s of before.filter((o) => o.kind === 'Service' && o.spec.selector && selectsTheseLabels(o))) {
         expect(s.spec.selector).toEqual(w.spec.selector.matchLabels);
       }
     });
 
   test('selectors are unique per workload within the namespace', () => {
-    const selectors = before.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet').map((o) => JSON.stringify(o.spec.selector.matchLabels));
+    const selectors = before.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet')
+      .map((o) => JSON.stringify(o.spec.selector.matchLabels));
     expect(new Set(selectors).size).toBe(selectors.length);
   });
 

@@ -1,6 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
 
 /** A synthesized manifest object. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- synthesized YAML/JSON, read field by field in assertions
 export type Manifest = Record<string, any>;
 
 /** A fresh chart in a test app. */
@@ -16,7 +17,10 @@ export function synth(chart: Chart): Manifest[] {
 /** The one object of this kind (and name). */
 export function one(objs: Manifest[], kind: string, name?: string): Manifest {
   const found = objs.filter((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
-  if (found.length !== 1) throw new Error(`expected one ${kind}${name ? ' ' + name : ''}, found ${found.length}: ${objs.map((o) => `${o.kind}/${o.metadata?.name}`).join(', ')}`);
+  if (found.length !== 1) {
+    const every = objs.map((o) => `${o.kind}/${o.metadata?.name}`).join(', ');
+    throw new Error(`expected one ${kind}${name ? ' ' + name : ''}, found ${found.length}: ${every}`);
+  }
   return found[0];
 }
 

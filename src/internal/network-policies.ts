@@ -21,7 +21,10 @@ const DNS_PORTS = [{ protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) }, { 
 /** Egress rule that admits cluster DNS (kube-dns / CoreDNS in kube-system). */
 export function dnsEgressRule(): k8s.NetworkPolicyEgressRule {
   return {
-    to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+    to: [{
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+      podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+    }],
     ports: DNS_PORTS,
   };
 }

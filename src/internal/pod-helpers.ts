@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import { ApiObject, JsonPatch, Lazy, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { ComputeResources, patchResources, quantity } from './resources';
+import { ComputeResources, quantity, toContainerResources, writeExactResources } from './resources';
 import { restrictedContainer } from './security';
 
 /** JSON pointer of the pod spec inside a workload's manifest. */
@@ -25,24 +25,22 @@ export interface AddContainerOptions {
 }
 
 /**
- * Adds a container with the restricted security context and exact resource
- * quantities (written by JSON patch so `1Gi` stays `1Gi`).
+ * Adds a container with the restricted security context and its requests and
+ * limits (set through cdk8s-plus, so `container.resources` reads them; the
+ * manifest holds them in canonical form, so `1Gi` stays `1Gi`).
  */
 export function addContainer(workload: kplus.AbstractPod, props: kplus.ContainerProps, options: AddContainerOptions): kplus.Container {
-  const base = podSpecPath(workload);
-  const list = options.init ? 'initContainers' : 'containers';
-  const index = options.init ? workload.initContainers.length : workload.containers.length;
   const full: kplus.ContainerProps = {
     securityContext: restrictedContainer(options.user, options.readOnlyRootFilesystem ?? true),
     ...props,
     // cdk8s-plus keeps the array it is given as the container's own list of
     // mounts: props shared by several containers (AppEnv's) must not share it
     volumeMounts: props.volumeMounts ? [...props.volumeMounts] : undefined,
-    resources: {},
+    resources: toContainerResources(options.resources),
   };
   const c = options.init ? workload.addInitContainer(full) : workload.addContainer(full);
   if (options.tmp) c.mount('/tmp', options.tmp);
-  patchResources(ApiObject.of(workload), `${base}/${list}/${index}`, options.resources);
+  writeExactResources(workload, options.init ? 'initContainers' : 'containers', c.name, options.resources);
   return c;
 }
 
@@ -115,7 +113,8 @@ export function mountWritableDirectories(scope: Construct, idPrefix: string, wor
     const all = [...workload.initContainers, ...workload.containers];
     const existing = all.flatMap((c) => c.mounts).find((m) => m.path === dir)?.volume;
     const slug = dir.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 50).replace(/-+$/, '');
-    const volume = existing ?? kplus.Volume.fromEmptyDir(scope, `${idPrefix}Writable${i}`, `writable-${slug}-${i}`, { sizeLimit: WRITABLE_DIRECTORY_SIZE });
+    const volume = existing
+      ?? kplus.Volume.fromEmptyDir(scope, `${idPrefix}Writable${i}`, `writable-${slug}-${i}`, { sizeLimit: WRITABLE_DIRECTORY_SIZE });
     for (const c of all) if (!c.mounts.some((m) => m.path === dir)) c.mount(dir, volume);
   });
 }

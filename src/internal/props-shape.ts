@@ -179,7 +179,8 @@ export const CELERY_PAIR_PROPS = new PropsShape('CeleryPairProps', {
 export const ERP_OPERATIONS_PROPS = new PropsShape('ErpOperationsProps', {
   api: 'object',
   bootstrap: new PropsShape('ErpBootstrapOptions', {
-    adminUsername: 'string', adminEmail: 'string', adminPasswordSecret: new PropsShape('adminPasswordSecret', { name: 'string', key: 'string' }), cli: 'string',
+    adminUsername: 'string', adminEmail: 'string', cli: 'string',
+    adminPasswordSecret: new PropsShape('adminPasswordSecret', { name: 'string', key: 'string' }),
   }),
   maintenance: new PropsShape('ErpMaintenanceOptions', {
     enabled: 'boolean', healthCheckSchedule: 'string', integrityCheckSchedule: 'string', cleanupSchedule: 'string', cleanupExecute: 'boolean',

@@ -1,6 +1,8 @@
-import { ApiObject, JsonPatch } from 'cdk8s';
+import { ApiObject, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { k8s } from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
+import { onRender, RenderedManifest } from './render-hook';
 import { canonicalQuantity } from './server-form';
 import { fail } from './validate';
 
@@ -48,7 +50,8 @@ export function parseCpu(scope: IConstruct | string, field: string, value: strin
 export function parseBytes(scope: IConstruct | string, field: string, value: string): number {
   const m = typeof value === 'string' ? BYTES.exec(value) : null;
   if (!m) {
-    fail(scope, field, value, "must be a Kubernetes byte quantity such as '512Mi', '2Gi' or '20Gi' (suffixes Ki, Mi, Gi, Ti, or k, M, G, T; no spaces)");
+    fail(scope, field, value,
+      "must be a Kubernetes byte quantity such as '512Mi', '2Gi' or '20Gi' (suffixes Ki, Mi, Gi, Ti, or k, M, G, T; no spaces)");
   }
   const bytes = Number(m[1]) * FACTORS[m[3] ?? ''];
   if (!(bytes > 0)) fail(scope, field, value, 'must be greater than zero');
@@ -80,15 +83,62 @@ export function quantity(value: string): k8s.Quantity {
   return k8s.Quantity.fromString(canonicalQuantity(value));
 }
 
+/** A CPU quantity as cdk8s-plus' `Cpu` (`'250m'` is `Cpu.millis(250)`, `'2'` is `Cpu.units(2)`). */
+export function toCpu(value: string): kplus.Cpu {
+  return value.endsWith('m') ? kplus.Cpu.millis(Number(value.slice(0, -1))) : kplus.Cpu.units(Number(value));
+}
+
+const SIZE_UNITS: Record<string, (amount: number) => Size> = {
+  Mi: Size.mebibytes, Gi: Size.gibibytes, Ti: Size.tebibytes, Pi: Size.pebibyte,
+};
+
 /**
- * Writes exact quantities into a container of a cdk8s-plus workload
- * (a typed `k8s.Kube*` object: its serializer reads `Quantity` objects, so
- * plain strings would come out as null). `containerPath` is a JSON pointer
- * such as `/spec/template/spec/initContainers/0`.
+ * A byte quantity as cdk8s' `Size`: in the unit it is written in (`'3Gi'` is
+ * `Size.gibibytes(3)`) when cdk8s-plus can render it as whole mebibytes,
+ * otherwise as (possibly fractional) mebibytes (`'512M'`, `'100Ki'`).
  */
-export function patchResources(obj: ApiObject, containerPath: string, r: ComputeResources): void {
-  obj.addJsonPatch(JsonPatch.add(`${containerPath}/resources`, {
-    requests: { cpu: quantity(r.requests.cpu), memory: quantity(r.requests.memory) },
-    limits: { cpu: quantity(r.limits.cpu), memory: quantity(r.limits.memory) },
-  }));
+export function toSize(value: string): Size {
+  const m = /^(\d+(?:\.\d+)?|\.\d+)(Mi|Gi|Ti|Pi)$/.exec(value);
+  const mebibytes = parseBytes('', 'memory', value) / 2 ** 20;
+  return m && Number.isInteger(mebibytes) ? SIZE_UNITS[m[2]](Number(m[1])) : Size.mebibytes(mebibytes);
+}
+
+/** Requests and limits as cdk8s-plus' `ContainerProps.resources`. */
+export function toContainerResources(r: ComputeResources): kplus.ContainerResources {
+  return {
+    cpu: { request: toCpu(r.requests.cpu), limit: toCpu(r.limits.cpu) },
+    memory: { request: toSize(r.requests.memory), limit: toSize(r.limits.memory) },
+  };
+}
+
+/** Requests and limits as the manifest holds them: canonical quantities, as the API server stores them. */
+export function manifestResources(r: ComputeResources): Record<'requests' | 'limits', Record<'cpu' | 'memory', string>> {
+  const both = (q: ResourceQuantities) => ({ cpu: canonicalQuantity(q.cpu), memory: canonicalQuantity(q.memory) });
+  return { requests: both(r.requests), limits: both(r.limits) };
+}
+
+type Json = Record<string, unknown>;
+
+/** The pod spec inside a rendered workload (Deployment, StatefulSet, Job, CronJob or Pod). */
+function renderedPodSpec(manifest: RenderedManifest): Json {
+  const spec = manifest.spec as Json;
+  const jobTemplate = spec.jobTemplate as { spec: { template: { spec: Json } } } | undefined;
+  return jobTemplate?.spec.template.spec ?? (spec.template as { spec: Json } | undefined)?.spec ?? spec;
+}
+
+/**
+ * Writes a container's requests and limits into the workload's manifest in
+ * canonical form (cdk8s-plus renders memory in `Mi`: `1Gi` would be
+ * `1024Mi`, a perpetual diff against what the API server stores). The
+ * container is found by name when the workload is rendered, among its
+ * containers or init containers (`list`).
+ */
+export function writeExactResources(workload: kplus.AbstractPod, list: 'containers' | 'initContainers', name: string,
+  r: ComputeResources): void {
+  const exact = manifestResources(r);
+  onRender(ApiObject.of(workload), (manifest) => {
+    const container = (renderedPodSpec(manifest)[list] as Json[] | undefined)?.find((c) => c.name === name);
+    if (!container) throw new Error(`${workload.node.path}: no container named '${name}' among the ${list} to write resources to`);
+    container.resources = { limits: { ...exact.limits }, requests: { ...exact.requests } };
+  });
 }

@@ -17,7 +17,11 @@ export const SECRET_EXAMPLE_FILE = 'secrets.example.yaml';
  */
 export function checkSecretEntry(where: IConstruct | string, field: string, key: string, value: unknown): void {
   checkEnvName(where, field, key);
-  if (typeof value !== 'string') fail(where, field, `<${typeof value}>`, 'must be a quoted string (YAML reads yes/no/on/off and numbers as other types)');
+  if (typeof value !== 'string') {
+    fail(where, field, `<${typeof value}>`, 'must be a quoted string (YAML reads yes/no/on/off and numbers as other types)');
+  }
   if (value === '') fail(where, field, '<empty>', 'must not be empty');
-  if (SECRET_PLACEHOLDER.test(value)) fail(where, field, '<redacted>', `is a placeholder from ${SECRET_EXAMPLE_FILE}; put the real value in your git-ignored secrets.<env>.yaml`);
+  if (SECRET_PLACEHOLDER.test(value)) {
+    fail(where, field, '<redacted>', `is a placeholder from ${SECRET_EXAMPLE_FILE}; put the real value in your git-ignored secrets.<env>.yaml`);
+  }
 }

@@ -13,7 +13,7 @@
  */
 
 /** Manifest object. */
-type Obj = Record<string, any>;
+type Obj = Record<string, unknown>;
 
 /** API groups whose objects are Go types with `omitempty` semantics. */
 const BUILT_IN_GROUPS = new Set(['', 'apps', 'batch', 'networking.k8s.io', 'policy', 'rbac.authorization.k8s.io', 'autoscaling', 'storage.k8s.io']);
@@ -114,22 +114,27 @@ function normalize(value: unknown, key: string | undefined, quantities: boolean)
  * no merge key, so without them every `kubectl apply` replaces the list.
  */
 function claimTemplatesAsStored(sts: Obj): Obj {
-  const templates = sts.spec?.volumeClaimTemplates;
+  const spec = (sts.spec ?? {}) as Obj;
+  const templates = spec.volumeClaimTemplates;
   if (!Array.isArray(templates)) return sts;
-  const stored = templates.map((t: Obj) => ({
+  const stored = (templates as Obj[]).map((t) => ({
     apiVersion: 'v1', kind: 'PersistentVolumeClaim', ...t,
     // the server keeps an explicit null here (ObjectMeta.creationTimestamp is not omitempty)
-    metadata: { creationTimestamp: null, ...t.metadata },
-    spec: { volumeMode: 'Filesystem', ...t.spec },
-    status: { phase: 'Pending', ...t.status },
+    metadata: { creationTimestamp: null, ...(t.metadata as Obj | undefined) },
+    spec: { volumeMode: 'Filesystem', ...(t.spec as Obj | undefined) },
+    status: { phase: 'Pending', ...(t.status as Obj | undefined) },
   }));
-  return { ...sts, spec: { ...sts.spec, volumeClaimTemplates: stored } };
+  return { ...sts, spec: { ...spec, volumeClaimTemplates: stored } };
 }
 
-/** The object as the API server would return it, for built-in kinds; custom resources unchanged. */
-export function serverForm(o: Obj): Obj {
-  const group = typeof o.apiVersion === 'string' && o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : '';
+/**
+ * The object as the API server would return it, for built-in kinds; custom
+ * resources unchanged. (Typed as it is given: the form changes, not the shape.)
+ */
+export function serverForm<T extends object>(o: T): T {
+  const obj = o as Obj;
+  const group = typeof obj.apiVersion === 'string' && obj.apiVersion.includes('/') ? obj.apiVersion.split('/')[0] : '';
   if (!BUILT_IN_GROUPS.has(group)) return o;
-  const normal = normalize(o, undefined, false) as Obj;
-  return o.kind === 'StatefulSet' ? claimTemplatesAsStored(normal) : normal;
+  const normal = normalize(obj, undefined, false) as Obj;
+  return (obj.kind === 'StatefulSet' ? claimTemplatesAsStored(normal) : normal) as T;
 }

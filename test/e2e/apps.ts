@@ -10,6 +10,7 @@ import {
 } from '../../src';
 import { ENVIRONMENTS, EnvironmentConfig, EnvironmentSizing } from '../../deploy/environments';
 import { renderFiles, Phase } from '../../src/synth/synthesizer';
+import type { Obj } from './kube';
 import { S3_BUCKET, S3_ENDPOINT } from './s3';
 
 /**
@@ -85,7 +86,10 @@ export function e2eEnvironments(): Record<string, EnvironmentConfig> {
       ...prod,
       sizing: TEST_NODE_SIZING,
       // off-site copies go to the S3 server running in the test cluster (s3.ts)
-      backups: { ...prod.backups, offsite: { ...prod.backups.offsite!, endpoint: S3_ENDPOINT, bucket: S3_BUCKET, provider: 'Other', region: 'us-east-1', forcePathStyle: true } },
+      backups: {
+        ...prod.backups,
+        offsite: { ...prod.backups.offsite!, endpoint: S3_ENDPOINT, bucket: S3_BUCKET, provider: 'Other', region: 'us-east-1', forcePathStyle: true },
+      },
       database: { ...prod.database, host: dbHost, sslMode: PostgresSslMode.VERIFY_FULL, caSecretName: DATABASE_CA_SECRET },
       gateway: { ...prod.gateway, database: { ...prod.gateway.database, host: dbHost } },
       redis: { mode: 'external', host: `redis.${EXTERNAL_NS}.svc.cluster.local`, port: 6379 },
@@ -94,7 +98,7 @@ export function e2eEnvironments(): Record<string, EnvironmentConfig> {
 }
 
 /** Objects of one chart in apply order. */
-function objectsOf(chart: Chart): Record<string, any>[] {
+function objectsOf(chart: Chart): Obj[] {
   return renderFiles([{ chart, phase: Phase.WORKLOADS }]).flatMap((f) => f.objects);
 }
 
@@ -104,7 +108,7 @@ function objectsOf(chart: Chart): Record<string, any>[] {
  * `version`), serving TLS with the Secret `postgres-tls` (create it first:
  * tls.ts), with the gateway's own role and database.
  */
-export function externalServers(): Record<string, any>[] {
+export function externalServers(): Obj[] {
   const app = new App({ outdir: 'unused' });
   const chart = new Chart(app, 'external', { namespace: EXTERNAL_NS });
   new CostMgmtPostgres(chart, 'Postgres', {
@@ -118,7 +122,7 @@ export function externalServers(): Record<string, any>[] {
 }
 
 /** A FastAPI ERP (seed 002) built from the constructs: API, in-namespace PostgreSQL, bootstrap and maintenance. */
-export function fastApiApp(): Record<string, any>[] {
+export function fastApiApp(): Obj[] {
   const app = new App({ outdir: 'unused' });
   const chart = new Chart(app, 'fastapi', { namespace: FASTAPI_NS });
   defaultDeny(chart, 'DefaultDeny', FASTAPI_NS);
@@ -144,7 +148,7 @@ export function fastApiApp(): Record<string, any>[] {
 }
 
 /** Every image the objects run (containers and init containers, CronJob templates included). */
-export function imagesOf(objects: Record<string, any>[]): string[] {
+export function imagesOf(objects: Obj[]): string[] {
   const out = new Set<string>();
   for (const o of objects) {
     const spec = o.spec?.jobTemplate?.spec?.template?.spec ?? o.spec?.template?.spec;
@@ -165,7 +169,7 @@ export const DRILL_PREFIX = 'drill';
  * Redis, backups to the volume and off-site to `offsite` (the in-cluster S3
  * server), media archived with them, plain kubectl delivery.
  */
-export function backupDrillApp(offsite: { endpoint: string; bucket: string; credentialsSecret: string }): Record<string, any>[] {
+export function backupDrillApp(offsite: { endpoint: string; bucket: string; credentialsSecret: string }): Obj[] {
   const app = new App({ outdir: 'unused' });
   const chart = new Chart(app, 'drill', { namespace: DRILL_NS });
   defaultDeny(chart, 'DefaultDeny', DRILL_NS);
@@ -175,7 +179,10 @@ export function backupDrillApp(offsite: { endpoint: string; bucket: string; cred
     backup: {
       size: '1Gi', resources: TEST_NODE_SIZING.backup, retentionDays: 7,
       offsite: { ...offsite, prefix: DRILL_PREFIX, retentionDays: 30 },
-      archives: [{ name: 'media', claimName: `${apiName}-media`, user: 1000, colocateWith: { 'app.kubernetes.io/name': apiName, 'app.kubernetes.io/instance': apiName, 'app.kubernetes.io/component': 'api' } }],
+      archives: [{
+        name: 'media', claimName: `${apiName}-media`, user: 1000,
+        colocateWith: { 'app.kubernetes.io/name': apiName, 'app.kubernetes.io/instance': apiName, 'app.kubernetes.io/component': 'api' },
+      }],
     },
   });
   const redis = new Redis(chart, 'Redis', { resources: TEST_NODE_SIZING.redis });

@@ -38,7 +38,8 @@ const condition = (j: Obj | undefined, type: string) => (j?.status?.conditions ?
 
 /** psql as the application role over the server's local socket (tables it creates are its own, so its dumps read them). */
 function psql(sql: string): string {
-  return kubectl(['exec', '-n', ns, 'postgres-0', '-c', 'postgres', '--', 'psql', '-X', '-At', '-U', 'koku', '-d', 'koku', '-v', 'ON_ERROR_STOP=1', '-c', sql]).trim();
+  const psqlArgs = ['psql', '-X', '-At', '-U', 'koku', '-d', 'koku', '-v', 'ON_ERROR_STOP=1', '-c', sql];
+  return kubectl(['exec', '-n', ns, 'postgres-0', '-c', 'postgres', '--', ...psqlArgs]).trim();
 }
 
 /** Runs Python in the API container (the app's own runtime writes and reads its media). */
@@ -107,8 +108,8 @@ beforeAll(async () => {
     if (failed) throw new Error(`job/${failed.metadata.name} failed:\n${jobLogs(ns, failed.metadata.name)}`);
     const sts = list(ns, 'statefulsets');
     const api = getObj(ns, 'deployment', 'erp-api-app');
-    return sts.length === 2 && sts.every((s) => s.status?.readyReplicas === 1) && api?.status?.readyReplicas === 1 && jobs.every((j) => condition(j, 'Complete'))
-      ? true : undefined;
+    const ready = sts.length === 2 && sts.every((s) => s.status?.readyReplicas === 1) && api?.status?.readyReplicas === 1;
+    return ready && jobs.every((j) => condition(j, 'Complete')) ? true : undefined;
   }, () => diagnose(ns));
 });
 
@@ -121,8 +122,10 @@ describe('restore drill: back up, lose every volume, restore from the off-site c
   let setName = '';
 
   test('known rows and a media file are written through the app\'s own tools', () => {
-    psql(`CREATE TABLE drill_rows (id int PRIMARY KEY, note text NOT NULL); INSERT INTO drill_rows VALUES ${ROWS.map(([i, n]) => `(${i}, '${n}')`).join(', ')}`);
-    inApi(`import os; os.makedirs(os.path.dirname(${JSON.stringify(MEDIA_FILE)}), exist_ok=True); open(${JSON.stringify(MEDIA_FILE)}, "w").write(${JSON.stringify(MEDIA_TEXT)})`);
+    psql('CREATE TABLE drill_rows (id int PRIMARY KEY, note text NOT NULL); '
+      + `INSERT INTO drill_rows VALUES ${ROWS.map(([i, n]) => `(${i}, '${n}')`).join(', ')}`);
+    const mediaFile = JSON.stringify(MEDIA_FILE);
+    inApi(`import os; os.makedirs(os.path.dirname(${mediaFile}), exist_ok=True); open(${mediaFile}, "w").write(${JSON.stringify(MEDIA_TEXT)})`);
     expect(psql('SELECT count(*) FROM drill_rows')).toBe('3');
     expect(inApi(`print(open(${JSON.stringify(MEDIA_FILE)}).read())`)).toBe(MEDIA_TEXT);
   });
@@ -158,7 +161,8 @@ describe('restore drill: back up, lose every volume, restore from the off-site c
     const file = path.join(work, 'without-api.yaml');
     fs.writeFileSync(file, Yaml.stringify(...withoutApi));
     await kubectlAsync(['apply', '-f', file]);
-    await waitFor(`${ns}: a new, empty PostgreSQL Ready`, WAIT_MS, () => (getObj(ns, 'statefulset', 'postgres')?.status?.readyReplicas === 1 ? true : undefined),
+    await waitFor(`${ns}: a new, empty PostgreSQL Ready`, WAIT_MS,
+      () => (getObj(ns, 'statefulset', 'postgres')?.status?.readyReplicas === 1 ? true : undefined),
       () => diagnose(ns));
     expect(claims.map((c) => getObj(ns, 'pvc', c)!.metadata.uid).filter((u, i) => u === uids[i])).toEqual([]);
     expect(psql("SELECT to_regclass('drill_rows') IS NULL")).toBe('t');
@@ -212,6 +216,7 @@ describe('restore drill: back up, lose every volume, restore from the off-site c
     for (const s of localBefore) expect(localAfter).toContain(s);
     expect(localAfter.length).toBeGreaterThan(localBefore.length); // the dumps of the failed runs are kept
     expect(await offsiteSets()).toEqual(offsiteBefore);
-    note(`failed upload: Job Failed after ${job.status.failed} pod(s); local sets ${localBefore.length} -> ${localAfter.length}, off-site unchanged (${offsiteBefore.length})`);
+    note(`failed upload: Job Failed after ${job.status.failed} pod(s); local sets ${localBefore.length} -> ${localAfter.length}, `
+      + `off-site unchanged (${offsiteBefore.length})`);
   });
 });

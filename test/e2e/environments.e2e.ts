@@ -104,8 +104,12 @@ function recordWorkloads(ns: string): void {
   }
   for (const j of list(ns, 'jobs')) {
     const mine = pods.filter((p) => owner(p)?.name === j.metadata.name);
-    const done = j.status?.completionTime ? Math.round((Date.parse(j.status.completionTime) - Date.parse(j.metadata.creationTimestamp)) / 1000) : undefined;
-    report.push({ ns, kind: 'Job', name: j.metadata.name, result: done !== undefined ? 'Complete' : 'not complete', restarts: mine.reduce((n, p) => n + restarts(p), 0), seconds: done });
+    const created = Date.parse(j.metadata.creationTimestamp);
+    const done = j.status?.completionTime ? Math.round((Date.parse(j.status.completionTime) - created) / 1000) : undefined;
+    report.push({
+      ns, kind: 'Job', name: j.metadata.name, result: done !== undefined ? 'Complete' : 'not complete',
+      restarts: mine.reduce((n, p) => n + restarts(p), 0), seconds: done,
+    });
   }
 }
 
@@ -142,7 +146,8 @@ function synthesize(): void {
   const v2Envs = Object.fromEntries(Object.entries(ENVS).map(([k, c]) => [k, v2(c)]));
   synthesizeApp({ outdir: path.join(work, 'dist-v2'), environments: v2Envs, secretsDir, env: {}, warn: () => undefined });
   for (const c of Object.values(ENVS)) {
-    const renamed = renderFiles(buildEnvironment(v2(c), {}, { appChart: 'application', gatewayChart: 'edge', api: 'ErpBackend', celery: 'Workers' }).charts);
+    const ids = { appChart: 'application', gatewayChart: 'edge', api: 'ErpBackend', celery: 'Workers' };
+    const renamed = renderFiles(buildEnvironment(v2(c), {}, ids).charts);
     const dir = path.join(work, 'dist-renamed', c.name);
     fs.mkdirSync(dir, { recursive: true });
     for (const f of renamed) fs.writeFileSync(path.join(dir, f.name), Yaml.stringify(...f.objects));
@@ -262,7 +267,9 @@ describe.each(Object.values(ENVS).map((c) => [c.name, c] as const))('%s', (_name
     const external = c.database.mode === 'external';
     expect(probe('erp-api-app')).toBe(external ? 'TLS True koku koku verify-full' : 'TLS False koku koku -');
     expect(probe('api-gateway')).toBe(external ? 'TLS True api_gateway api_gateway require' : 'TLS False api_gateway api_gateway -');
-    if (external) say(ns, 'the API connects over TLS with verify-full (CA and host name checked), the gateway with require, each to its own database');
+    if (external) {
+      say(ns, 'the API connects over TLS with verify-full (CA and host name checked), the gateway with require, each to its own database');
+    }
   });
 
   test('credentials are generated once and kept: a second credentials Job changes nothing', async () => {
@@ -299,7 +306,8 @@ describe.each(Object.values(ENVS).map((c) => [c.name, c] as const))('%s', (_name
     const before = versions();
     await kubectlAsync(['apply', '--server-side', '-f', dir]);
     expect(versions()).toEqual(before);
-    say(ns, 'second apply: no object changed on the server (kubectl prints "configured" only for PDBs); kubectl diff: clean; server-side apply twice: no conflict, no change');
+    say(ns, 'second apply: no object changed on the server (kubectl prints "configured" only for PDBs); kubectl diff: clean; '
+      + 'server-side apply twice: no conflict, no change');
   });
 
   test('upgrade to v2 (image, env var, resources): no unavailability, a new migration Job, never two beats; renamed ids apply cleanly', async () => {
@@ -322,7 +330,8 @@ describe.each(Object.values(ENVS).map((c) => [c.name, c] as const))('%s', (_name
       await waitForWorkloads(ns);
       await waitFor(`${ns}: every Deployment on v2`, WAIT_MS, () => list(ns, 'deployments')
         .filter((d) => d.metadata.name.startsWith('erp-api-')).every((d) => d.spec.template.spec.containers[0].image.endsWith('-v2')
-          && d.status.updatedReplicas === d.spec.replicas && d.status.readyReplicas === d.spec.replicas && (d.status.replicas ?? 0) === d.spec.replicas) ? true : undefined,
+          && d.status.updatedReplicas === d.spec.replicas && d.status.readyReplicas === d.spec.replicas
+          && (d.status.replicas ?? 0) === d.spec.replicas) ? true : undefined,
       () => diagnose(ns));
     } finally {
       watching = false;

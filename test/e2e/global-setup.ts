@@ -24,10 +24,12 @@ export function requireCluster(): void {
   } catch (e) {
     throw new Error(`npm run test:e2e needs a reachable Kubernetes cluster, and none answered through ${where}:\n  ${String(e).split('\n')[0]}\n` +
       'Start one (kind create cluster, minikube start, or here: eval "$(../shared/k8s/cluster.sh up)") and run again. ' +
-      'This is a failure, not a skip.');
+      'This is a failure, not a skip.', { cause: e });
   }
   const nodes = list('default', 'nodes');
-  say('cluster', `${where}: ${nodes.length} node(s), ${nodes.map((n) => `${n.metadata.name} ${n.status.nodeInfo.kubeletVersion}`).join(', ')}; kubectl ${JSON.parse(kubectl(['version', '--client', '-o', 'json'])).clientVersion.gitVersion}`);
+  const kubelets = nodes.map((n) => `${n.metadata.name} ${n.status.nodeInfo.kubeletVersion}`).join(', ');
+  const client = JSON.parse(kubectl(['version', '--client', '-o', 'json'])).clientVersion.gitVersion;
+  say('cluster', `${where}: ${nodes.length} node(s), ${kubelets}; kubectl ${client}`);
 }
 
 /**

@@ -23,7 +23,8 @@ import { EnvironmentConfig } from '../../deploy/environments';
 import { synthesizeHelmCharts } from '../../deploy/main';
 import { e2eEnvironments, EXTERNAL_NS, externalServers, v2 } from './apps';
 import {
-  createNamespace, createSecret, diagnose, E2E_LABEL, getObj, helm, jobLogs, kubectl, kubectlAsync, list, Obj, restarts, say, secretValue, useBundledTools, waitFor,
+  createNamespace, createSecret, diagnose, E2E_LABEL, getObj, helm, jobLogs, kubectl, kubectlAsync, list, Obj, restarts, say, secretValue,
+  useBundledTools, waitFor,
 } from './kube';
 import { createS3CredentialsSecret } from './s3';
 import { createDatabaseServerTls, handOutExternalDatabases } from './tls';
@@ -51,7 +52,8 @@ const ENVS: Record<string, EnvironmentConfig> = {
 let work: string;
 const report: string[] = [];
 
-const seconds = (from: string | number, to: string | number) => Math.round(((typeof to === 'string' ? Date.parse(to) : to) - (typeof from === 'string' ? Date.parse(from) : from)) / 1000);
+const millis = (t: string | number) => (typeof t === 'string' ? Date.parse(t) : t);
+const seconds = (from: string | number, to: string | number) => Math.round((millis(to) - millis(from)) / 1000);
 
 
 const conditionTrue = (o: Obj | undefined, type: string) => (o?.status?.conditions ?? []).some((c: Obj) => c.type === type && c.status === 'True');
@@ -76,7 +78,9 @@ const jobs = (ns: string, prefix: string) => list(ns, 'jobs').filter((j) => j.me
 /** A Job's line of the report: created, completed, seconds. */
 function jobLine(j: Obj, t0: number): string {
   const done = j.status?.completionTime;
-  return `job/${j.metadata.name}: created +${seconds(t0, j.metadata.creationTimestamp)}s, ${done ? `complete +${seconds(t0, done)}s (${seconds(j.metadata.creationTimestamp, done)}s)` : 'NOT complete'}`;
+  const created = j.metadata.creationTimestamp;
+  const completed = done ? `complete +${seconds(t0, done)}s (${seconds(created, done)}s)` : 'NOT complete';
+  return `job/${j.metadata.name}: created +${seconds(t0, created)}s, ${completed}`;
 }
 
 /** The hook lines of `helm --debug` output ("creating 1 resource(s)", "Watching for changes to Job ..."), in order. */
@@ -98,7 +102,8 @@ async function deployExternal(): Promise<void> {
   await waitFor(`${EXTERNAL}: PostgreSQL and Redis ready, credentials Job Complete`, WAIT_MS, () => {
     const sts = list(EXTERNAL, 'statefulsets');
     const js = list(EXTERNAL, 'jobs');
-    return sts.length >= 2 && sts.every((s) => (s.status?.readyReplicas ?? 0) === s.spec.replicas) && js.every((j) => conditionTrue(j, 'Complete')) ? true : undefined;
+    const ready = sts.length >= 2 && sts.every((s) => (s.status?.readyReplicas ?? 0) === s.spec.replicas);
+    return ready && js.every((j) => conditionTrue(j, 'Complete')) ? true : undefined;
   }, () => diagnose(EXTERNAL));
 }
 
@@ -149,8 +154,9 @@ async function lifecycle(c: EnvironmentConfig): Promise<void> {
   const deps = list(ns, 'deployments');
   expect(migrations).toHaveLength(2);
   expect(bootstrap).toHaveLength(1);
-  await waitFor(`${ns}: migration and bootstrap Jobs Complete`, WAIT_MS, () => [...jobs(ns, 'erp-api-migrate-'), ...jobs(ns, 'api-gateway-migrate-'), ...jobs(ns, 'erp-api-bootstrap-')]
-    .every((j) => conditionTrue(j, 'Complete')) ? true : undefined, () => diagnose(ns));
+  const hookJobs = () => [...jobs(ns, 'erp-api-migrate-'), ...jobs(ns, 'api-gateway-migrate-'), ...jobs(ns, 'erp-api-bootstrap-')];
+  await waitFor(`${ns}: migration and bootstrap Jobs Complete`, WAIT_MS,
+    () => (hookJobs().every((j) => conditionTrue(j, 'Complete')) ? true : undefined), () => diagnose(ns));
   const done = (j: Obj) => getObj(ns, 'job', j.metadata.name)!;
   for (const j of [...migrations, ...bootstrap]) log(jobLine(done(j), t0));
   const firstDeployment = Math.min(...deps.map((d) => Date.parse(d.metadata.creationTimestamp)));
@@ -213,13 +219,15 @@ beforeAll(async () => {
   try {
     kubectl(['get', '--raw', '/readyz', '--request-timeout=15s']);
   } catch (e) {
-    throw new Error(`the Helm e2e needs a reachable Kubernetes cluster (KUBECONFIG=${process.env.KUBECONFIG ?? '~/.kube/config'}): ${String(e).split('\n')[0]}`);
+    const kubeconfig = process.env.KUBECONFIG ?? '~/.kube/config';
+    throw new Error(`the Helm e2e needs a reachable Kubernetes cluster (KUBECONFIG=${kubeconfig}): ${String(e).split('\n')[0]}`, { cause: e });
   }
   say('helm', (await helm(['version', '--short'])).trim());
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'erp-helm-e2e-'));
   const options = { secretsDir: work, env: {}, warn: () => undefined };
   synthesizeHelmCharts(path.join(work, 'charts'), '0.1.0', { ...options, environments: ENVS });
-  synthesizeHelmCharts(path.join(work, 'charts-v2'), '0.1.1', { ...options, environments: Object.fromEntries(Object.entries(ENVS).map(([k, c]) => [k, v2(c)])) });
+  const environmentsV2 = Object.fromEntries(Object.entries(ENVS).map(([k, c]) => [k, v2(c)]));
+  synthesizeHelmCharts(path.join(work, 'charts-v2'), '0.1.1', { ...options, environments: environmentsV2 });
   // prerequisites of prod (monitoring: true): the CRDs, as README "Cluster prerequisites" says
   for (const f of ['monitoring.coreos.com_servicemonitors.yaml', 'vpa-v1-crd-gen.yaml']) {
     await kubectlAsync(['apply', '--server-side', '--force-conflicts', '-f', path.join(ROOT, 'imports/crds', f)]);

@@ -3,15 +3,24 @@
  * scripts/e2e-tools.js, first on PATH) against the cluster in KUBECONFIG,
  * polling helpers, and a report printed as it goes. Nothing is mocked.
  */
-import { execFile, execFileSync } from 'child_process';
+import { execFile, execFileSync, StdioOptions } from 'child_process';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 
 /** A Kubernetes object as kubectl prints it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed kubectl JSON: any shape the API returns
 export type Obj = Record<string, any>;
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain-JS script (npm run e2e:tools), outside the TypeScript project
 const tools = require('../../scripts/e2e-tools.js') as { toolsBin(): string };
+
+/** What a failed `execFileSync` carries. */
+interface ChildFailure {
+  readonly stderr?: Buffer | string;
+  readonly stdout?: Buffer | string;
+  readonly message?: string;
+}
 
 /**
  * Puts the bundled kubectl and helm first on PATH (once). Every child process
@@ -32,9 +41,11 @@ export function say(section: string, line: string): void {
 /** Runs kubectl synchronously; throws with stderr on failure. */
 export function kubectl(args: string[], input?: string): string {
   try {
-    return execFileSync('kubectl', args, { encoding: 'utf8', input, env: process.env, maxBuffer: 64 * 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'] });
-  } catch (e: any) {
-    throw new Error(`kubectl ${args.join(' ')} failed: ${(e.stderr || e.stdout || e.message || '').toString().trim()}`);
+    const stdio: StdioOptions = ['pipe', 'pipe', 'pipe'];
+    return execFileSync('kubectl', args, { encoding: 'utf8', input, env: process.env, maxBuffer: 64 * 1024 * 1024, stdio });
+  } catch (e) {
+    const { stderr, stdout, message } = e as ChildFailure;
+    throw new Error(`kubectl ${args.join(' ')} failed: ${(stderr || stdout || message || '').toString().trim()}`, { cause: e });
   }
 }
 
@@ -83,7 +94,7 @@ export async function waitFor<T>(what: string, timeoutMs: number, check: () => T
       last = e;
     }
     if (Date.now() > deadline) {
-      let detail = '';
+      let detail: string;
       try {
         detail = describe();
       } catch (e) {
@@ -102,7 +113,8 @@ export function diagnose(ns: string): string {
     const statuses = [...(p.status.initContainerStatuses ?? []), ...(p.status.containerStatuses ?? [])];
     const st = statuses.map((c: Obj) => {
       const s = c.state ?? {};
-      const why = s.waiting ? `waiting:${s.waiting.reason}` : s.terminated ? `terminated:${s.terminated.reason}(${s.terminated.exitCode})` : 'running';
+      const terminated = s.terminated ? `terminated:${s.terminated.reason}(${s.terminated.exitCode})` : 'running';
+      const why = s.waiting ? `waiting:${s.waiting.reason}` : terminated;
       return `${c.name}=${why}${c.ready ? '/ready' : ''} restarts=${c.restartCount}`;
     }).join(', ');
     lines.push(`  pod/${p.metadata.name} ${p.status.phase}: ${st}`);
@@ -158,7 +170,8 @@ export function writeTemp(dir: string, name: string, text: string): string {
 export function helm(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile('helm', args, { encoding: 'utf8', env: process.env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`helm ${args.join(' ')} failed: ${(stderr || '').trim()}\n${(stdout || '').trim().split('\n').slice(-40).join('\n')}`));
+      const tail = (stdout || '').trim().split('\n').slice(-40).join('\n');
+      if (err) reject(new Error(`helm ${args.join(' ')} failed: ${(stderr || '').trim()}\n${tail}`, { cause: err }));
       else resolve(`${stdout}${stderr}`);
     });
   });

@@ -32,7 +32,9 @@ const NAME = 's3';
 const LABELS = { 'app.kubernetes.io/name': 's3rver', 'app.kubernetes.io/part-of': 'erp-e2e' };
 
 /** Pod and container security of the restricted Pod Security Standard (the namespace enforces it). */
-const podSecurity = (uid: number) => ({ runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid, seccompProfile: { type: 'RuntimeDefault' } });
+const podSecurity = (uid: number) => ({
+  runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid, seccompProfile: { type: 'RuntimeDefault' },
+});
 const containerSecurity = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } };
 
 function namespace(): Obj {
@@ -130,7 +132,7 @@ export async function deployS3(options: { fresh?: boolean } = {}): Promise<void>
   try {
     await kubectlAsync(['rollout', 'status', `deployment/${NAME}`, '-n', S3_NS, '--timeout=180s']);
   } catch (e) {
-    throw new Error(`the S3 server did not become Ready: ${e}\n${diagnose(S3_NS)}`);
+    throw new Error(`the S3 server did not become Ready: ${e}\n${diagnose(S3_NS)}`, { cause: e });
   }
   const top = await runRclone(['lsf', `S3:${S3_BUCKET}`]);
   say(S3_NS, `S3 server ready in ${Math.round((Date.now() - t0) / 1000)}s: ${S3_ENDPOINT}, bucket ${S3_BUCKET} ` +
@@ -146,7 +148,9 @@ export async function deployS3(options: { fresh?: boolean } = {}): Promise<void>
 export async function runRclone(args: string[], timeoutMs = 180_000): Promise<string> {
   const name = `rclone-${randomBytes(4).toString('hex')}`;
   const env = (k: string, value: string) => ({ name: `RCLONE_CONFIG_S3_${k}`, value });
-  const key = (k: string, secretKey: string) => ({ name: `RCLONE_CONFIG_S3_${k}`, valueFrom: { secretKeyRef: { name: CLIENT_SECRET, key: secretKey } } });
+  const key = (k: string, secretKey: string) => ({
+    name: `RCLONE_CONFIG_S3_${k}`, valueFrom: { secretKeyRef: { name: CLIENT_SECRET, key: secretKey } },
+  });
   const pod = {
     apiVersion: 'v1',
     kind: 'Pod',

@@ -21,8 +21,9 @@ let caDir: string | undefined;
 function openssl(dir: string, args: string[]): void {
   try {
     execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (e: any) {
-    throw new Error(`openssl ${args.join(' ')} failed: ${(e.stderr || e.message || '').toString().trim()}`);
+  } catch (e) {
+    const { stderr, message } = e as { stderr?: Buffer | string; message?: string };
+    throw new Error(`openssl ${args.join(' ')} failed: ${(stderr || message || '').toString().trim()}`, { cause: e });
   }
 }
 
@@ -55,7 +56,8 @@ export async function createDatabaseServerTls(ns: string): Promise<void> {
   openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=postgres.${ns}.svc.cluster.local`, '-keyout', 'tls.key', '-out', 'tls.csr']);
   openssl(dir, ['x509', '-req', '-in', 'tls.csr', '-CA', path.join(ca(), 'ca.crt'), '-CAkey', path.join(ca(), 'ca.key'), '-CAcreateserial',
     '-days', '2', '-extfile', 'ext.cnf', '-out', 'tls.crt']);
-  await kubectlAsync(['create', 'secret', 'tls', DATABASE_TLS_SECRET, '-n', ns, '--cert', path.join(dir, 'tls.crt'), '--key', path.join(dir, 'tls.key')]);
+  await kubectlAsync(['create', 'secret', 'tls', DATABASE_TLS_SECRET, '-n', ns,
+    '--cert', path.join(dir, 'tls.crt'), '--key', path.join(dir, 'tls.key')]);
   say(ns, `Secret ${DATABASE_TLS_SECRET}: a certificate for ${names.join(', ')} from the suite's CA`);
 }
 

@@ -86,7 +86,8 @@ function sh(label: string, script: string, env: Record<string, string>, user: 'p
       ...env,
     },
   });
-  return { label, code: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? `spawn error: ${r.error.message}\n` : ''), ms: Date.now() - t0 };
+  const stderr = (r.stderr ?? '') + (r.error ? `spawn error: ${r.error.message}\n` : '');
+  return { label, code: r.status, stdout: r.stdout ?? '', stderr, ms: Date.now() - t0 };
 }
 
 /**
@@ -174,10 +175,7 @@ function dbState(db: Db): string {
     SELECT 'index', schemaname, indexname, indexdef FROM pg_indexes WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 2, 3;
     SELECT 'view', schemaname, viewname, viewowner, definition FROM pg_views
       WHERE schemaname NOT IN ('pg_catalog', 'information_schema') AND viewowner <> 'postgres' ORDER BY 2, 3;`, db);
-  const tables = pg.psql("SELECT format('%I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1", db)
-    .split('\n').filter(Boolean);
-  const rows = tables.map((t) => `rows ${t}: ${pg.value(`SELECT count(*) || ' ' || md5(coalesce(string_agg(x::text, E'\\n' ORDER BY x::text), '')) FROM ${t} x`, db)}`);
-  return [catalog, ...rows].join('\n');
+  return [catalog, ...pg.rowDigests(db)].join('\n');
 }
 
 const allDbState = () => Object.fromEntries(DATABASES.map((db) => [db, dbState(db)]));
@@ -254,9 +252,11 @@ beforeAll(async () => {
       note text, created timestamptz NOT NULL);
     INSERT INTO customers (name) SELECT 'customer-' || g FROM generate_series(1, 97) g;
     INSERT INTO invoices (customer_id, amount, note, created)
-      SELECT 1 + g % 97, g * 1.25, md5(g::text), timestamptz '2024-01-01 00:00:00+00' + g * interval '1 minute' FROM generate_series(1, ${INVOICES}) g;
+      SELECT 1 + g % 97, g * 1.25, md5(g::text), timestamptz '2024-01-01 00:00:00+00' + g * interval '1 minute'
+      FROM generate_series(1, ${INVOICES}) g;
     CREATE INDEX invoices_created ON invoices (created);
-    CREATE VIEW customer_totals AS SELECT c.name, sum(i.amount) AS total FROM customers c JOIN invoices i ON i.customer_id = c.id GROUP BY c.name;`, 'koku');
+    CREATE VIEW customer_totals AS SELECT c.name, sum(i.amount) AS total
+      FROM customers c JOIN invoices i ON i.customer_id = c.id GROUP BY c.name;`, 'koku');
   pg.psql(`SET ROLE hive;
     CREATE TABLE "DBS" ("DB_ID" bigint PRIMARY KEY, "NAME" varchar(128) NOT NULL, "DB_LOCATION_URI" text NOT NULL);
     CREATE TABLE "TBLS" ("TBL_ID" bigint PRIMARY KEY, "DB_ID" bigint REFERENCES "DBS", "TBL_NAME" varchar(256), "CREATE_TIME" int);
@@ -265,7 +265,8 @@ beforeAll(async () => {
   pg.psql(`SET ROLE api_gateway;
     CREATE TABLE django_migrations (id serial PRIMARY KEY, app varchar(255) NOT NULL, name varchar(255) NOT NULL, applied timestamptz NOT NULL);
     CREATE TABLE gateway_route (id serial PRIMARY KEY, path text UNIQUE NOT NULL, upstream text NOT NULL, data jsonb);
-    INSERT INTO django_migrations (app, name, applied) VALUES ('contenttypes', '0001_initial', '2024-01-01'), ('gateway', '0001_initial', '2024-01-02');
+    INSERT INTO django_migrations (app, name, applied)
+      VALUES ('contenttypes', '0001_initial', '2024-01-01'), ('gateway', '0001_initial', '2024-01-02');
     INSERT INTO gateway_route (path, upstream, data) SELECT '/api/v' || g || '/', 'http://erp-api:8000', jsonb_build_object('n', g) FROM generate_series(1, 50) g;`,
   'api_gateway');
 
@@ -278,7 +279,8 @@ beforeAll(async () => {
   fs.mkdirSync(path.join(media, 'empty'));
   if (AS_ROOT) chownTree(media);
   say('backup', `throwaway PostgreSQL ${serverMajor} on 127.0.0.1:${pg.port}; roles koku, hive, api_gateway (scram), databases owned by them; ` +
-    (AS_ROOT ? `containers as UID ${PG_UID} (PostgreSQL client) and ${MEDIA_UID} (media), fsGroup ${FS_GROUP}; media volume with a root-only lost+found`
+    (AS_ROOT
+      ? `containers as UID ${PG_UID} (PostgreSQL client) and ${MEDIA_UID} (media), fsGroup ${FS_GROUP}; media volume with a root-only lost+found`
       : `not root: every container runs as UID ${process.getuid?.()}`));
 });
 
@@ -331,7 +333,9 @@ describe('1. a backup set: globals, every database, media', () => {
       koku: ['TABLE public customers koku', 'TABLE public invoices koku', 'TABLE DATA public invoices koku', 'VIEW public customer_totals koku',
         'INDEX public invoices_created koku', 'EXTENSION - pg_stat_statements'],
       hive: ['TABLE public DBS hive', 'TABLE public TBLS hive', 'TABLE DATA public TBLS hive'],
-      api_gateway: ['TABLE public django_migrations api_gateway', 'TABLE public gateway_route api_gateway', 'TABLE DATA public gateway_route api_gateway'],
+      api_gateway: [
+        'TABLE public django_migrations api_gateway', 'TABLE public gateway_route api_gateway', 'TABLE DATA public gateway_route api_gateway',
+      ],
     };
     const listing: Record<string, string> = {};
     for (const db of DATABASES) {
@@ -565,7 +569,8 @@ describe('3. version check: the client must be at least the server', () => {
     await nextSecond();
     const old = backupPod('scheduled', pgEnv(), [shim]);
     expect(old.dump.code).toBe(3);
-    expect(old.dump.stderr).toContain(`error: the client is PostgreSQL 13 but the server is PostgreSQL ${serverMajor}: pg_dump cannot dump a newer server`);
+    expect(old.dump.stderr)
+      .toContain(`error: the client is PostgreSQL 13 but the server is PostgreSQL ${serverMajor}: pg_dump cannot dump a newer server`);
     expect(old.dump.stdout).toContain(`server PostgreSQL ${serverMajor}, client pg_dump (PostgreSQL) 13.4`);
     expect(old.archive).toBeUndefined();
     expect(volumeFingerprint()).toEqual(before);
@@ -578,11 +583,13 @@ describe('3. version check: the client must be at least the server', () => {
     await nextSecond();
     const declared = backupPod('scheduled', pgEnv({ SERVER_MAJOR: String(serverMajor - 1) }));
     ok(declared.dump);
-    expect(declared.dump.stderr).toContain(`warning: the server is PostgreSQL ${serverMajor} but the manifests declare ${serverMajor - 1}: update the declared version`);
+    expect(declared.dump.stderr)
+      .toContain(`warning: the server is PostgreSQL ${serverMajor} but the manifests declare ${serverMajor - 1}: update the declared version`);
     expect(sets().slice(-2)).toEqual([real.set, declared.set]);
     expect(leftovers()).toEqual([]);
-    say('version', `pg_dump shim reporting 13.4 vs server ${serverMajor}: exit 3 in ${old.dump.ms} ms, "${old.dump.stderr.trim().split(':').slice(0, 3).join(':')}", ` +
-      `backup volume unchanged; real ${serverMajor} client: ${real.set}; SERVER_MAJOR=${serverMajor - 1}: ${declared.set} with the warning on stderr`);
+    const refusal = old.dump.stderr.trim().split(':').slice(0, 3).join(':');
+    say('version', `pg_dump shim reporting 13.4 vs server ${serverMajor}: exit 3 in ${old.dump.ms} ms, "${refusal}", backup volume unchanged; `
+      + `real ${serverMajor} client: ${real.set}; SERVER_MAJOR=${serverMajor - 1}: ${declared.set} with the warning on stderr`);
     record('version check', `client 13 vs server ${serverMajor}: exit 3, no set; wrong declaration: warning only`);
   });
 });

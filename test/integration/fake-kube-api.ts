@@ -16,6 +16,7 @@ import * as http from 'http';
 import * as net from 'net';
 
 /** A Secret as the API stores it (`data` base64-encoded, no `stringData`). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON as clients send it, read field by field
 export type KubeSecret = Record<string, any>;
 
 /** One request the fake API answered. */
@@ -26,13 +27,13 @@ export interface KubeCall {
   readonly authorized: boolean;
   readonly status: number;
   /** The parsed JSON request body (POST), if any. */
-  readonly body?: any;
+  readonly body?: KubeSecret;
 }
 
 const SECRET = /^\/api\/v1\/namespaces\/([a-z0-9-]+)\/secrets\/([a-z0-9.-]+)$/;
 const SECRETS = /^\/api\/v1\/namespaces\/([a-z0-9-]+)\/secrets$/;
 
-function status(code: number, reason: string, message: string, details?: Record<string, string>): Record<string, any> {
+function status(code: number, reason: string, message: string, details?: Record<string, string>): KubeSecret {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code };
 }
 
@@ -71,7 +72,8 @@ export class FakeKubeApi {
 
   /** Stores a Secret directly (as if another client had created it); `stringData` is encoded like on create. */
   public put(namespace: string, name: string, stringData: Record<string, string>): void {
-    this.secrets.set(`${namespace}/${name}`, this.materialize(namespace, { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name }, stringData }));
+    const secret = { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name }, stringData };
+    this.secrets.set(`${namespace}/${name}`, this.materialize(namespace, secret));
   }
 
   /** A stored Secret's data, base64-decoded, or undefined. */
@@ -107,7 +109,9 @@ export class FakeKubeApi {
     return {
       ...rest,
       type: obj.type ?? 'Opaque',
-      metadata: { ...obj.metadata, namespace, uid: randomUUID(), resourceVersion: String(this.calls.length + 1), creationTimestamp: new Date().toISOString() },
+      metadata: {
+        ...obj.metadata, namespace, uid: randomUUID(), resourceVersion: String(this.calls.length + 1), creationTimestamp: new Date().toISOString(),
+      },
       data,
     };
   }
@@ -116,8 +120,8 @@ export class FakeKubeApi {
     const method = req.method ?? '';
     const url = new URL(req.url ?? '/', 'http://fake');
     const authorized = req.headers.authorization === `Bearer ${this.token}`;
-    let body: any;
-    const answer = (code: number, obj: Record<string, any>) => {
+    let body: KubeSecret | undefined;
+    const answer = (code: number, obj: KubeSecret) => {
       this.calls.push({ method, path: url.pathname, authorized, status: code, ...(body !== undefined ? { body } : {}) });
       res.writeHead(code, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify(obj));
@@ -128,8 +132,9 @@ export class FakeKubeApi {
     const verb = method === 'GET' ? 'get' : method === 'POST' ? 'create' : method.toLowerCase();
     if (this.forbidden) {
       const [ns, name] = one ? [one[1], one[2]] : coll ? [coll[1], ''] : ['', ''];
-      return answer(403, status(403, 'Forbidden', `secrets${name ? ` "${name}"` : ''} is forbidden: User "${this.user}" cannot ${verb} resource "secrets" ` +
-        `in API group "" in the namespace "${ns}"`, { ...(name ? { name } : {}), kind: 'secrets' }));
+      const what = `secrets${name ? ` "${name}"` : ''}`;
+      return answer(403, status(403, 'Forbidden', `${what} is forbidden: User "${this.user}" cannot ${verb} resource "secrets" `
+        + `in API group "" in the namespace "${ns}"`, { ...(name ? { name } : {}), kind: 'secrets' }));
     }
     if (method === 'GET' && one) {
       const [, ns, name] = one;
@@ -140,7 +145,8 @@ export class FakeKubeApi {
     if (method === 'POST' && coll) {
       const ns = coll[1];
       if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) {
-        return answer(415, status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json`));
+        return answer(415, status(415, 'UnsupportedMediaType',
+          'the body of the request was in an unknown format - accepted media types include: application/json'));
       }
       try { body = JSON.parse(raw); } catch { return answer(400, status(400, 'BadRequest', 'the body is not JSON')); }
       const name = body?.metadata?.name;
@@ -149,11 +155,14 @@ export class FakeKubeApi {
       if (body.metadata.namespace !== undefined && body.metadata.namespace !== ns) {
         return answer(400, status(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request'));
       }
-      if (this.secrets.has(`${ns}/${name}`)) return answer(409, status(409, 'AlreadyExists', `secrets "${name}" already exists`, { name, kind: 'secrets' }));
+      if (this.secrets.has(`${ns}/${name}`)) {
+        return answer(409, status(409, 'AlreadyExists', `secrets "${name}" already exists`, { name, kind: 'secrets' }));
+      }
       const stored = this.materialize(ns, body);
       this.secrets.set(`${ns}/${name}`, stored);
       return answer(201, stored);
     }
-    return answer(405, status(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource (${method} ${url.pathname})`));
+    return answer(405, status(405, 'MethodNotAllowed',
+      `the server does not allow this method on the requested resource (${method} ${url.pathname})`));
   }
 }

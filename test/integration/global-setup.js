@@ -21,7 +21,9 @@ module.exports = async () => {
   const pys = process.env.ERP_IT_PYTHON ? [process.env.ERP_IT_PYTHON] : ['/usr/bin/python3', 'python3'];
   let dj = '';
   for (const py of pys) {
-    const r = spawnSync(py, ['-c', 'import django, psycopg2; print("%s (Django %s, psycopg2 %s)" % (__import__("sys").executable, django.get_version(), psycopg2.__version__.split()[0]))'], { encoding: 'utf8' });
+    const probe = 'import django, psycopg2; print("%s (Django %s, psycopg2 %s)" '
+      + '% (__import__("sys").executable, django.get_version(), psycopg2.__version__.split()[0]))';
+    const r = spawnSync(py, ['-c', probe], { encoding: 'utf8' });
     if (r.status === 0) { dj = r.stdout.trim(); break; }
   }
   if (!dj) errors.push(`no python3 with django and psycopg2 (tried ${pys.join(', ')})`);

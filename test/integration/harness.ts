@@ -14,6 +14,7 @@ import * as os from 'os';
 import * as path from 'path';
 
 /** A synthesized manifest object. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- synthesized YAML/JSON, read field by field in assertions
 export type Manifest = Record<string, any>;
 
 // ---------------------------------------------------------------- reporting
@@ -203,6 +204,14 @@ export class PgCluster {
     return this.psql(sql, db).split('\n')[0] ?? '';
   }
 
+  /** Every table of `db` (but the catalogs'), each as `rows <schema.table>: <count> <md5 of its rows, sorted>`. */
+  public rowDigests(db: string): string[] {
+    const tables = this.psql("SELECT format('%I.%I', schemaname, tablename) FROM pg_tables "
+      + "WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1", db).split('\n').filter(Boolean);
+    const digest = (t: string) => `SELECT count(*) || ' ' || md5(coalesce(string_agg(x::text, E'\\n' ORDER BY x::text), '')) FROM ${t} x`;
+    return tables.map((t) => `rows ${t}: ${this.value(digest(t), db)}`);
+  }
+
   /** Creates the application role (password auth) if missing. */
   public createAppRole(): void {
     this.psql(`DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${APP_USER}') THEN
@@ -248,11 +257,15 @@ export function containerEnv(container: Manifest, secrets: Secrets, fields: Reco
     else if (e.valueFrom?.secretKeyRef) {
       const { name, key } = e.valueFrom.secretKeyRef;
       const v = secrets[name]?.[key];
-      if (v === undefined) throw new Error(`container ${container.name}: env ${e.name} refers to secret ${name} key ${key}, not among the test secrets`);
+      if (v === undefined) {
+        throw new Error(`container ${container.name}: env ${e.name} refers to secret ${name} key ${key}, not among the test secrets`);
+      }
       env[e.name] = v;
     } else if (e.valueFrom?.fieldRef) {
       const v = fields[e.valueFrom.fieldRef.fieldPath];
-      if (v === undefined) throw new Error(`container ${container.name}: env ${e.name} refers to field ${e.valueFrom.fieldRef.fieldPath}, not given to the test`);
+      if (v === undefined) {
+        throw new Error(`container ${container.name}: env ${e.name} refers to field ${e.valueFrom.fieldRef.fieldPath}, not given to the test`);
+      }
       env[e.name] = v;
     } else throw new Error(`container ${container.name}: env ${e.name} has an unsupported source ${JSON.stringify(e.valueFrom)}`);
   }
@@ -326,7 +339,8 @@ export function killChildren(): void {
 
 /** A compact description of a result for failure messages. */
 export function describe_(r: RunResult): string {
-  return `${r.label}: exit ${r.code}${r.signal ? ' signal ' + r.signal : ''}${r.timedOut ? ' (TIMED OUT)' : ''} after ${r.endedAt - r.startedAt} ms\n` +
+  const how = `${r.signal ? ' signal ' + r.signal : ''}${r.timedOut ? ' (TIMED OUT)' : ''}`;
+  return `${r.label}: exit ${r.code}${how} after ${r.endedAt - r.startedAt} ms\n` +
     `--- stdout\n${r.stdout.slice(-4000)}\n--- stderr\n${r.stderr.slice(-4000)}`;
 }
 

@@ -62,7 +62,8 @@ function duplicateMigrationRows(db: string): number {
 }
 
 function advisoryLocksHeld(db: string): number {
-  return Number(pg.value(`SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND d.datname = '${db}'`));
+  return Number(pg.value('SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database '
+    + `WHERE l.locktype = 'advisory' AND d.datname = '${db}'`));
 }
 
 beforeAll(async () => {
@@ -137,7 +138,8 @@ describe('1. wait-for-db', () => {
     // checks read the server version, so a project without models passed with
     // no server at all. The wait command now also calls ensure_connection().
     const deadObjs = synthApp('erp_wait', { port: await freePort() });
-    const r = await runContainer(deployment(deadObjs), 'wait-for-db', { DJANGO_SETTINGS_MODULE: 'itproject.settings_nomodels' }, 'wait (no models, no server)', 30_000);
+    const noModels = { DJANGO_SETTINGS_MODULE: 'itproject.settings_nomodels' };
+    const r = await runContainer(deployment(deadObjs), 'wait-for-db', noModels, 'wait (no models, no server)', 30_000);
     const verdict = r.code === 0
       ? 'FINDING: exit 0 with NO server when INSTALLED_APPS has no models: `check --database default` is not a connectivity test'
       : `exit ${r.code}: the check connected`;
@@ -189,7 +191,8 @@ describe('2. migrations (migrate --fake-initial under an advisory lock)', () => 
     expect(duplicateMigrationRows('erp_concurrent')).toBe(0);
     const sideEffects = Number(pg.value('SELECT count(*) FROM inventory_migrationsideeffect', 'erp_concurrent'));
     expect(sideEffects).toBe(1);
-    expect(pg.value("SELECT count(*) FROM information_schema.columns WHERE table_name = 'inventory_item' AND column_name = 'note'", 'erp_concurrent')).toBe('1');
+    const noteColumns = "SELECT count(*) FROM information_schema.columns WHERE table_name = 'inventory_item' AND column_name = 'note'";
+    expect(pg.value(noteColumns, 'erp_concurrent')).toBe('1');
     expect(advisoryLocksHeld('erp_concurrent')).toBe(0);
     const span = Math.max(...results.map((r) => r.endedAt)) - Math.min(...results.map((r) => r.startedAt));
     say('migrate', `${results.length} concurrent migrators (${pods} pod init containers + Job): all exit 0 in ${span} ms; ` +

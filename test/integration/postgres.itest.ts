@@ -31,9 +31,10 @@ import { ARCHIVE_DIR, BACKUP_DIR, STATE_DIR } from '../../src/data/backup-script
 import { CostMgmtPostgres } from '../../src/data/cost-mgmt-postgres';
 import { PostgresBackupOptions } from '../../src/data/postgres-backup';
 import { rolePasswordEnv } from '../../src/data/postgres-sql';
-import { FakeKubeApi, KubeCall } from './fake-kube-api';
+import { FakeKubeApi, KubeCall, KubeSecret } from './fake-kube-api';
 import {
-  container, containerEnv, describe_, expectSuccess, killChildren, Manifest, one, PgCluster, podSpec, record, run, RunResult, say, Secrets, sleep, treeEntries, volumeFingerprint,
+  container, containerEnv, describe_, expectSuccess, killChildren, Manifest, one, PgCluster, podSpec, record, run, RunResult, say, Secrets, sleep,
+  treeEntries, volumeFingerprint,
 } from './harness';
 
 const NAMESPACE = 'erp';
@@ -213,7 +214,8 @@ describe('5. credentials bootstrap (the credentials Job)', () => {
       'GET secrets/postgres-hive-credentials 404', 'POST secrets 201',
     ]);
     // what the program sent: stringData, which the API stored as base64 data
-    const posted = kubeApi.calls.filter((x) => x.method === 'POST').map((x) => x.body);
+    // each POST the fake API answered carried a body (a created Secret)
+    const posted = kubeApi.calls.filter((x) => x.method === 'POST').map((x) => x.body as KubeSecret);
     expect(posted.map((b) => [b.metadata.name, b.metadata.namespace, Object.keys(b.stringData).sort()])).toEqual([
       ['postgres-credentials', NAMESPACE, ['database', 'password', 'username']],
       ['postgres-hive-credentials', NAMESPACE, ['password', 'username']],
@@ -269,7 +271,8 @@ describe('5. credentials bootstrap (the credentials Job)', () => {
       expect(denied.r.stderr).toContain('403');
       expect(denied.r.stderr).toContain('Forbidden');
       expect(other.calls.slice(before).map(callLine)).toEqual(['GET secrets/postgres-credentials 403']); // stops at the first answer
-      say('credentials', `409 AlreadyExists on POST (after GET 404) -> exit 0 "created concurrently: left unchanged", the other run's Secrets kept; ` +
+      say('credentials', '409 AlreadyExists on POST (after GET 404) -> exit 0 "created concurrently: left unchanged", '
+        + "the other run's Secrets kept; " +
         `403 Forbidden on GET -> exit ${denied.r.code}, no POST (stderr: "${/GET answered \d+/.exec(denied.r.stderr)?.[0]}", ` +
         `reason ${/"reason": ?"(\w+)"/.exec(denied.r.stderr)?.[1]})`);
     } finally {
@@ -319,7 +322,8 @@ describe('3. PostgreSQL initialization (ConfigMap hooks + init SQL)', () => {
   }
 
   const snapshot = () => pg.psql(`
-    SELECT 'role', rolname, rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, oid FROM pg_roles WHERE rolname IN ('hive', 'koku', 'postgres') ORDER BY 2;
+    SELECT 'role', rolname, rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, oid FROM pg_roles
+      WHERE rolname IN ('hive', 'koku', 'postgres') ORDER BY 2;
     SELECT 'db', d.datname, pg_get_userbyid(d.datdba), d.oid FROM pg_database d WHERE datname IN ('hive', 'koku') ORDER BY 2;
     SELECT 'ext', extname, extversion, oid FROM pg_extension ORDER BY 2;`, 'koku');
 
@@ -331,7 +335,8 @@ describe('3. PostgreSQL initialization (ConfigMap hooks + init SQL)', () => {
     appPassword = env.POSTGRESQL_PASSWORD;
     expect(appPassword).toMatch(/^[0-9a-f]{48}$/); // from the Secret the credentials Job generated
     // What the image does on a new data volume from POSTGRESQL_USER/PASSWORD/DATABASE.
-    pg.psql(`CREATE ROLE "${env.POSTGRESQL_USER}" LOGIN PASSWORD '${appPassword}'; CREATE DATABASE "${env.POSTGRESQL_DATABASE}" OWNER "${env.POSTGRESQL_USER}";`);
+    pg.psql(`CREATE ROLE "${env.POSTGRESQL_USER}" LOGIN PASSWORD '${appPassword}'; `
+      + `CREATE DATABASE "${env.POSTGRESQL_DATABASE}" OWNER "${env.POSTGRESQL_USER}";`);
   });
 
   test('pre-start hook: PGDATA is a sub-directory of the data volume', async () => {
@@ -344,7 +349,8 @@ describe('3. PostgreSQL initialization (ConfigMap hooks + init SQL)', () => {
     say('init', `pre-start hook (pgdata.sh) sourced: PGDATA created inside the data volume, mode 700`);
   });
 
-  test('start hook runs the init SQL twice: the second run changes nothing; pg_stat_statements, role and database hive exist, owned correctly', async () => {
+  test('start hook runs the init SQL twice: the second run changes nothing; '
+    + 'pg_stat_statements, role and database hive exist, owned correctly', async () => {
     const { file, moved } = hookFile('init.sh');
     expect(moved).toBeGreaterThanOrEqual(2); // the SQL file and the hive password file
     const before = snapshot();
@@ -371,14 +377,16 @@ describe('3. PostgreSQL initialization (ConfigMap hooks + init SQL)', () => {
     expect(statements).toBeGreaterThan(0);
     // hive logs in over TCP with the password of the Secret the credentials Job generated, and owns its database
     const hivePassword = clusterSecrets()['postgres-hive-credentials'].password;
-    const hiveLogin = await run(['psql', '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-c', 'CREATE TABLE t (x int); SELECT current_user, current_database();'], {
+    const hiveSql = 'CREATE TABLE t (x int); SELECT current_user, current_database();';
+    const hiveLogin = await run(['psql', '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-c', hiveSql], {
       cwd: work, label: 'psql as hive', pathPrefix: [pg.bin],
       env: { PGHOST: '127.0.0.1', PGPORT: String(pg.port), PGUSER: 'hive', PGPASSWORD: hivePassword, PGDATABASE: 'hive' },
     });
     expectSuccess(hiveLogin);
     expect(hiveLogin.stdout.trim()).toBe('hive|hive');
     // superuserLocalOnly (default): postgres has no password any more, so no TCP login
-    const superTcp = await run(['psql', '-X', '-At', '-c', 'SELECT 1'], { cwd: work, label: 'psql as postgres over TCP', pathPrefix: [pg.bin], env: pg.superEnv() });
+    const superTcp = await run(['psql', '-X', '-At', '-c', 'SELECT 1'],
+      { cwd: work, label: 'psql as postgres over TCP', pathPrefix: [pg.bin], env: pg.superEnv() });
     expect(superTcp.code).not.toBe(0);
     expect(superTcp.stderr).toMatch(/password authentication failed|no password/);
 
@@ -386,7 +394,8 @@ describe('3. PostgreSQL initialization (ConfigMap hooks + init SQL)', () => {
       'catalog snapshot (roles, databases, extensions, with oids) identical after run 2; ' +
       `pg_stat_statements in koku, track=all, ${statements} statements recorded; role hive LOGIN, not superuser/createdb/createrole; ` +
       'database hive owned by hive; hive logs in over TCP with its generated Secret password; postgres has no TCP login any more');
-    say('init', `note: each run re-sets hive's password from its Secret (same password, ${hash1 === hash2 ? 'same' : 'new'} SCRAM salt): by design, not drift`);
+    const salt = hash1 === hash2 ? 'same' : 'new';
+    say('init', `note: each run re-sets hive's password from its Secret (same password, ${salt} SCRAM salt): by design, not drift`);
     record('init SQL', 'run twice, 2nd run a no-op (catalog identical); pg_stat_statements, role/db hive, ownership, logins verified');
   });
 
@@ -402,7 +411,8 @@ describe('3. PostgreSQL initialization (ConfigMap hooks + init SQL)', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(`${rolePasswordEnv('hive')} is empty or shorter than 16 characters`);
     expect(r.stdout).not.toContain('initialization done');
-    say('init', `short hive password in the Secret: hook exits ${r.code} ("${rolePasswordEnv('hive')} is empty or shorter than 16 characters"), so run-postgresql stops`);
+    say('init', `short hive password in the Secret: hook exits ${r.code} `
+      + `("${rolePasswordEnv('hive')} is empty or shorter than 16 characters"), so run-postgresql stops`);
   });
 });
 
@@ -435,7 +445,10 @@ function provisionClaim(name: string, mode: number, fsGroup: number): string {
   return dir;
 }
 
-/** What the scripts may name: every mount path of the pod and its parents but `/` (`/archive` for `/archive/media`), and the backup programs' three. */
+/**
+ * What the scripts may name: every mount path of the pod and its parents but
+ * `/` (`/archive` for `/archive/media`), and the backup programs' three.
+ */
 function podPaths(mountPaths: string[]): string[] {
   const out = new Set<string>([BACKUP_DIR, STATE_DIR, ARCHIVE_DIR]);
   for (const mp of mountPaths) for (let p = mp; p !== '/' && p !== '.'; p = path.posix.dirname(p)) out.add(p);
@@ -550,7 +563,8 @@ async function runPod(workload: Manifest, label: string, secrets: Secrets = clus
       if (AS_ROOT && (uid === undefined || uid === 0)) throw new Error(`${c.name}: no non-root runAsUser`);
       const command = AS_ROOT ? ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, `--groups=${groups.join(',')}`, '--', ...argv] : argv;
       const tmp = host('/tmp'); // HOME and TMPDIR: the pod's /tmp emptyDir (the image's HOME is on the read-only root)
-      const r = await run(command, { cwd: tmp, label: `${label}: ${c.name}`, pathPrefix: [pg.bin], timeoutMs: 120_000, env: { HOME: tmp, TMPDIR: tmp, ...env } });
+      const r = await run(command,
+        { cwd: tmp, label: `${label}: ${c.name}`, pathPrefix: [pg.bin], timeoutMs: 120_000, env: { HOME: tmp, TMPDIR: tmp, ...env } });
       return { name: c.name, init, uid, groups, moved, r };
     };
 
@@ -584,10 +598,7 @@ function dbState(db: string): string {
       WHERE schemaname NOT IN ('pg_catalog', 'information_schema') AND viewowner <> 'postgres' ORDER BY 2, 3;
     SELECT 'constraint', conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint
       WHERE connamespace = 'public'::regnamespace ORDER BY 2, 3;`, db);
-  const tables = pg.psql("SELECT format('%I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1", db)
-    .split('\n').filter(Boolean);
-  const rows = tables.map((t) => `rows ${t}: ${pg.value(`SELECT count(*) || ' ' || md5(coalesce(string_agg(x::text, E'\\n' ORDER BY x::text), '')) FROM ${t} x`, db)}`);
-  return [catalog, ...rows].join('\n');
+  return [catalog, ...pg.rowDigests(db)].join('\n');
 }
 
 
@@ -639,7 +650,10 @@ describe('4. backup and restore pods (postgres-backup, postgres-restore) as synt
     const env = containerEnv(container(cron, 'dump'), clusterSecrets());
     const r = spawnSync(path.join(pg.bin, 'psql'), ['-X', '-At', '-c', 'SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()'], {
       encoding: 'utf8',
-      env: { PATH: '/usr/bin:/bin', PGHOST: env.PGHOST, PGPORT: env.PGPORT, PGSSLMODE: env.PGSSLMODE, PGUSER: env.DB_USER_0, PGPASSWORD: env.DB_PASSWORD_0, PGDATABASE: env.DB_NAME_0 },
+      env: {
+        PATH: '/usr/bin:/bin', PGHOST: env.PGHOST, PGPORT: env.PGPORT, PGSSLMODE: env.PGSSLMODE,
+        PGUSER: env.DB_USER_0, PGPASSWORD: env.DB_PASSWORD_0, PGDATABASE: env.DB_NAME_0,
+      },
     });
     return r.status === 0 ? r.stdout.trim() : `exit ${r.status}: ${r.stderr.trim()}`;
   }
@@ -673,7 +687,8 @@ describe('4. backup and restore pods (postgres-backup, postgres-restore) as synt
       INSERT INTO invoices (customer_id, amount, created)
         SELECT 1 + g % 97, g * 1.25, timestamptz '2024-01-01 00:00:00+00' + g * interval '1 minute' FROM generate_series(1, ${invoices}) g;
       CREATE INDEX invoices_created ON invoices (created);
-      CREATE VIEW customer_totals AS SELECT c.name, sum(i.amount) AS total FROM customers c JOIN invoices i ON i.customer_id = c.id GROUP BY c.name;`, 'koku');
+      CREATE VIEW customer_totals AS SELECT c.name, sum(i.amount) AS total
+        FROM customers c JOIN invoices i ON i.customer_id = c.id GROUP BY c.name;`, 'koku');
     pg.psql(`SET ROLE hive;
       CREATE TABLE "TBLS" ("TBL_ID" bigint PRIMARY KEY, "TBL_NAME" varchar(256) NOT NULL, "CREATE_TIME" int);
       INSERT INTO "TBLS" SELECT g, 'table_' || g, 1700000000 + g FROM generate_series(1, 300) g;`, 'hive');
@@ -699,7 +714,8 @@ describe('4. backup and restore pods (postgres-backup, postgres-restore) as synt
   });
 
   test('the pods: containers in order, the same programs as in-cluster, users, env (TLS, both databases, retention)', () => {
-    const order = (w: Manifest) => ({ init: (podSpec(w).initContainers ?? []).map((c: Manifest) => c.name), main: podSpec(w).containers.map((c: Manifest) => c.name) });
+    const names = (list: Manifest[] | undefined) => (list ?? []).map((c: Manifest) => c.name);
+    const order = (w: Manifest) => ({ init: names(podSpec(w).initContainers), main: names(podSpec(w).containers) });
     expect(order(cron)).toEqual({ init: ['dump', 'archive'], main: ['prune'] });
     expect(order(restoreCron)).toEqual({ init: ['restore'], main: ['unarchive'] });
     expect(restoreCron.spec.suspend).toBe(true); // a template: kubectl create job --from=cronjob/postgres-restore
@@ -721,7 +737,8 @@ describe('4. backup and restore pods (postgres-backup, postgres-restore) as synt
     expect(container(restoreCron, 'unarchive').volumeMounts.find((m: Manifest) => m.mountPath === `${ARCHIVE_DIR}/media`).readOnly).toBeFalsy();
 
     const env = containerEnv(container(cron, 'dump'), clusterSecrets());
-    expect([env.PGHOST, env.PGPORT, env.PGSSLMODE, env.SERVER_MAJOR, env.DB_COUNT]).toEqual(['127.0.0.1', String(pg.port), 'require', String(serverMajor), '2']);
+    expect([env.PGHOST, env.PGPORT, env.PGSSLMODE, env.SERVER_MAJOR, env.DB_COUNT])
+      .toEqual(['127.0.0.1', String(pg.port), 'require', String(serverMajor), '2']);
     expect([env.DB_NAME_0, env.DB_USER_0, env.DB_NAME_1, env.DB_USER_1]).toEqual(['koku', 'koku', 'hive', 'hive']);
     expect(env.DB_PASSWORD_0).toBe(clusterSecrets()['postgres-credentials'].password);
     expect(env.DB_PASSWORD_1).toBe(clusterSecrets()['postgres-hive-credentials'].password);
@@ -733,13 +750,15 @@ describe('4. backup and restore pods (postgres-backup, postgres-restore) as synt
     expect(retention(external)).toBe('7'); // the default (dev, staging)
     expect(retention(synth(externalProps({ retentionDays: 30 })))).toBe('30'); // production's
     const tls = clientTls();
-    say('backup', `postgres-backup: init dump (UID ${PG_UID}) -> archive (UID ${MEDIA_UID}, media read-only) -> prune (UID ${PG_UID}), fsGroup ${fsGroup}; ` +
+    say('backup', `postgres-backup: init dump (UID ${PG_UID}) -> archive (UID ${MEDIA_UID}, media read-only) -> prune (UID ${PG_UID}), `
+      + `fsGroup ${fsGroup}; ` +
       `postgres-restore (suspended): init restore (UID ${PG_UID}) -> unarchive (UID ${MEDIA_UID}); commands identical to the in-cluster server's; ` +
       `env: DB_COUNT=2 (koku as koku, hive as hive, passwords from the Secrets the credentials Job created), SERVER_MAJOR=${serverMajor}, ` +
       `PGSSLMODE=require (session: ssl ${tls.replace('|', ', ')}), RETENTION_DAYS 7 (default) / 30 (retentionDays: 30)`);
   });
 
-  test('backup pod: dump -> archive -> prune writes one complete set (globals, koku, hive, media, SHA256SUMS) and prunes by RETENTION_DAYS', async () => {
+  test('backup pod: dump -> archive -> prune writes one complete set (globals, koku, hive, media, SHA256SUMS) '
+    + 'and prunes by RETENTION_DAYS', async () => {
     const retention = Number(containerEnv(container(cron, 'prune'), {}).RETENTION_DAYS);
     const seeds: Array<[string, number, boolean]> = [ // name, age in days, expected to survive
       ['20240101T020000Z-scheduled', 40, false],
@@ -794,7 +813,9 @@ describe('4. backup and restore pods (postgres-backup, postgres-restore) as synt
     };
     const koku = list('koku');
     const hive = list('hive');
-    for (const e of ['TABLE public invoices koku', 'TABLE DATA public invoices koku', 'TABLE public customers koku', 'VIEW public customer_totals koku']) {
+    for (const e of [
+      'TABLE public invoices koku', 'TABLE DATA public invoices koku', 'TABLE public customers koku', 'VIEW public customer_totals koku',
+    ]) {
       expect([e, koku.includes(` ${e}\n`)]).toEqual([e, true]);
     }
     expect(hive).toContain(' TABLE DATA public TBLS hive\n');
@@ -838,7 +859,8 @@ describe('4. backup and restore pods (postgres-backup, postgres-restore) as synt
     ];
     const lines: string[] = [];
     for (const [secret, user, progress] of cases) {
-      const pod = await runPod(cron, `backup pod (wrong ${user} password)`, { ...secrets, [secret]: { ...secrets[secret], password: 'wrong-password' } });
+      const wrong = { ...secrets, [secret]: { ...secrets[secret], password: 'wrong-password' } };
+      const pod = await runPod(cron, `backup pod (wrong ${user} password)`, wrong);
       expect(pod.failedAt).toBe('dump');
       expect(pod.runs.map((c) => c.name)).toEqual(['dump']); // the pod stopped at its first failing init container
       const dump = byName(pod, 'dump');
@@ -886,7 +908,8 @@ describe('4. backup and restore pods (postgres-backup, postgres-restore) as synt
     expect(pg.value("SELECT to_regclass('public.added_after_backup') IS NULL", 'koku')).toBe('t'); // DROP OWNED BY CURRENT_USER
     expect(pg.value('SELECT count(*) FROM invoices', 'koku')).toBe(String(invoices));
     expect(pg.value('SELECT count(*) FROM customer_totals', 'koku')).toBe('97');
-    expect(pg.value("SELECT extname FROM pg_extension WHERE extname = 'pg_stat_statements'", 'koku')).toBe('pg_stat_statements'); // the server's, left alone
+    // the server's, left alone
+    expect(pg.value("SELECT extname FROM pg_extension WHERE extname = 'pg_stat_statements'", 'koku')).toBe('pg_stat_statements');
     expect(treeState(media)).toEqual(atBackup.media);
     expect(fs.existsSync(path.join(media, 'uploaded-after-backup.txt'))).toBe(false);
     if (AS_ROOT) {
@@ -902,6 +925,7 @@ describe('4. backup and restore pods (postgres-backup, postgres-restore) as synt
       `(tables, owners, row digests, sequences, indexes, constraints); added_after_backup gone (DROP OWNED BY CURRENT_USER); ` +
       `media: changed file back, removed dir back, added file gone, ${atBackup.media.filter((l) => l.startsWith('["f"')).length} files equal ` +
       '(content, mode, mtime); pg_stat_statements left as the server has it');
-    record('restore pod (manifest)', `restore+unarchive exit 0 in ${ms(restore) + ms(unarchive)} ms; koku, hive, media identical to the set; later table dropped`);
+    record('restore pod (manifest)',
+      `restore+unarchive exit 0 in ${ms(restore) + ms(unarchive)} ms; koku, hive, media identical to the set; later table dropped`);
   });
 });

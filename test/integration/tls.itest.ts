@@ -46,7 +46,8 @@ function makeCertificates(dir: string): void {
   }
   ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'tls.key', '-out', 'tls.csr');
   fs.writeFileSync(path.join(dir, 'ext.cnf'), 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
-  ssl('x509', '-req', '-in', 'tls.csr', '-CA', 'ca/ca.crt', '-CAkey', 'ca/ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'ext.cnf', '-out', 'tls.crt');
+  ssl('x509', '-req', '-in', 'tls.csr', '-CA', 'ca/ca.crt', '-CAkey', 'ca/ca.key', '-CAcreateserial', '-days', '2',
+    '-extfile', 'ext.cnf', '-out', 'tls.crt');
 }
 
 /**
@@ -70,7 +71,9 @@ function synthApp(host: string): Manifest[] {
   const chart = new Chart(Testing.app(), 'it', { namespace: 'erp' });
   new ErpApi(chart, 'Api', {
     image: IMAGE,
-    database: ExternalDatabase.of({ host, port: pg.port, databaseName: 'erp_tls', sslMode: PostgresSslMode.VERIFY_FULL, caSecretName: 'postgres-ca' }),
+    database: ExternalDatabase.of({
+      host, port: pg.port, databaseName: 'erp_tls', sslMode: PostgresSslMode.VERIFY_FULL, caSecretName: 'postgres-ca',
+    }),
     migrations: Migrations.django({ waitAttempts: 1, waitInterval: Duration.seconds(1) }),
   });
   return Testing.synth(chart) as Manifest[];
@@ -150,7 +153,8 @@ test('verify-full refuses a certificate from another CA, and a host name the cer
   const wrongCa = await runContainer(dep, 'wait-for-db', otherCa, 'wait-for-db (another CA)');
   if (wrongCa.code === 0) throw new Error(`connected with a CA that did not sign the certificate\n${describe_(wrongCa)}`);
   expect(wrongCa.stdout + wrongCa.stderr).toMatch(/certificate verify failed/);
-  const byIp = await runContainer(one(synthApp('127.0.0.1'), 'Deployment', 'erp-api-app'), 'wait-for-db', goodCa, 'wait-for-db (host not in the certificate)');
+  const byIp = await runContainer(one(synthApp('127.0.0.1'), 'Deployment', 'erp-api-app'), 'wait-for-db', goodCa,
+    'wait-for-db (host not in the certificate)');
   if (byIp.code === 0) throw new Error(`connected to a host name the certificate does not name\n${describe_(byIp)}`);
   expect(byIp.stdout + byIp.stderr).toMatch(/does not match host name "127\.0\.0\.1"/);
   record('tls', 'verify-full: connects with the right CA and host; refused with another CA and with a host not in the certificate');

@@ -8,13 +8,14 @@ import { Chart, Testing } from 'cdk8s';
 import * as ts from 'typescript';
 import { ApiGatewayChart, CeleryPair, CostMgmtPostgres, ErpApi, ErpOperations, Redis } from '../../src';
 import {
-  API_GATEWAY_CHART_PROPS, CELERY_PAIR_PROPS, closest, COST_MGMT_POSTGRES_PROPS, ERP_API_PROPS, ERP_OPERATIONS_PROPS, levenshtein, PropsShape, REDIS_PROPS,
+  API_GATEWAY_CHART_PROPS, CELERY_PAIR_PROPS, closest, COST_MGMT_POSTGRES_PROPS, ERP_API_PROPS, ERP_OPERATIONS_PROPS, levenshtein, PropsShape,
+  REDIS_PROPS,
 } from '../../src/internal/props-shape';
 
 const IMAGE = 'registry.example.com/erp/api:1.4.2';
 const chart = () => new Chart(Testing.app(), 'test', { namespace: 'erp' });
 /** Props as plain JavaScript would pass them. */
-const js = (props: Record<string, unknown>) => props as any;
+const js = <T, >(props: Record<string, unknown>): T => props as unknown as T;
 
 describe('props checked at run time', () => {
   test.each<[string, () => unknown, RegExp]>([

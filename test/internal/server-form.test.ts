@@ -50,8 +50,12 @@ describe('serverForm', () => {
       startupProbe: { periodSeconds: 10 }, resources: { requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '2', memory: '3Gi' } },
     });
     expect(pod.volumes).toEqual([{ name: 'v', emptyDir: {} }, { name: 't', emptyDir: { sizeLimit: '16Mi' } }]);
-    expect(serverForm({ apiVersion: 'v1', kind: 'Service', spec: { externalIPs: [], ports: [{ port: 80 }] } }).spec).toEqual({ ports: [{ port: 80 }] });
-    expect(serverForm({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', subjects: [{ apiGroup: '', kind: 'ServiceAccount', name: 's' }] }).subjects)
+    const service = { apiVersion: 'v1', kind: 'Service', spec: { externalIPs: [], ports: [{ port: 80 }] } };
+    expect(serverForm(service).spec).toEqual({ ports: [{ port: 80 }] });
+    const binding = {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', subjects: [{ apiGroup: '', kind: 'ServiceAccount', name: 's' }],
+    };
+    expect(serverForm(binding).subjects)
       .toEqual([{ kind: 'ServiceAccount', name: 's' }]);
     const job = serverForm({ apiVersion: 'batch/v1', kind: 'Job', spec: { template: { spec: { containers: [{ name: 'c', env: [
       { name: 'NS', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }] }] } } } });
@@ -74,7 +78,11 @@ describe('StatefulSet claim templates as stored', () => {
   test('apiVersion, kind, volumeMode and status.phase are filled in (the list has no merge key)', () => {
     const sts = serverForm({
       apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db' },
-      spec: { volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '20Gi' } } } }] },
+      spec: {
+        volumeClaimTemplates: [{
+          metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '20Gi' } } },
+        }],
+      },
     });
     expect(sts.spec.volumeClaimTemplates).toEqual([{
       apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { creationTimestamp: null, name: 'data' },

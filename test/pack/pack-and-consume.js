@@ -55,7 +55,7 @@ function run(cmd, args, options = {}) {
   try {
     return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options });
   } catch (e) {
-    throw new Error(`${cmd} ${args.join(' ')} failed (exit ${e.status}):\n${(e.stdout || '') + (e.stderr || '')}`.trim());
+    throw new Error(`${cmd} ${args.join(' ')} failed (exit ${e.status}):\n${(e.stdout || '') + (e.stderr || '')}`.trim(), { cause: e });
   }
 }
 /**
@@ -186,13 +186,17 @@ function main() {
     const t0 = Date.now();
     run('node', ['main.js'], { cwd: consumer, env: { ...process.env, CDK8S_OUTDIR: outdir } });
     const written = fs.readdirSync(outdir).sort();
-    for (const f of written) manifests[f] = YAML.parseAllDocuments(fs.readFileSync(path.join(outdir, f), 'utf8')).map((d) => d.toJS()).filter(Boolean);
+    for (const f of written) {
+      manifests[f] = YAML.parseAllDocuments(fs.readFileSync(path.join(outdir, f), 'utf8')).map((d) => d.toJS()).filter(Boolean);
+    }
     return `${Date.now() - t0} ms: ${written.map((f) => `${f} (${manifests[f].length} objects)`).join(', ')}`;
   });
-  const find = (file, kind, name) => (manifests[file] || []).filter((o) => o.kind === kind && (name === undefined || (typeof name === 'string' ? o.metadata.name === name : name.test(o.metadata.name))));
+  const named = (o, name) => name === undefined || (typeof name === 'string' ? o.metadata.name === name : name.test(o.metadata.name));
+  const find = (file, kind, name) => (manifests[file] || []).filter((o) => o.kind === kind && named(o, name));
   const one = (file, kind, name) => {
     const found = find(file, kind, name);
-    assert(found.length === 1, `${file}: expected one ${kind} ${name}, found ${found.length} (${(manifests[file] || []).map((o) => `${o.kind}/${o.metadata.name}`).join(', ')})`);
+    const all = (manifests[file] || []).map((o) => `${o.kind}/${o.metadata.name}`).join(', ');
+    assert(found.length === 1, `${file}: expected one ${kind} ${name}, found ${found.length} (${all})`);
     return found[0];
   };
   check('data.k8s.yaml: PostgreSQL StatefulSet, Redis, backup CronJob, default-deny NetworkPolicy', () => {

@@ -1,0 +1,58 @@
+/**
+ * The import boundaries of eslint.config.js (`npm run lint`, run by CI) fire:
+ * the library never imports the repository's deployment, constructs never
+ * import the offline gates, internals import no construct area and no synth.
+ * Each snippet is linted as if it were a file at `filePath`, with the
+ * repository's own config.
+ */
+import * as path from 'path';
+import { ESLint, Linter } from 'eslint';
+
+const ROOT = path.join(__dirname, '..', '..');
+// the repository's config, loaded here: ESLint would load the file with a dynamic
+// import(), which jest's module sandbox refuses without --experimental-vm-modules
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS config file, read as Node does
+const config: Linter.Config[] = require(path.join(ROOT, 'eslint.config.js'));
+const eslint = new ESLint({ cwd: ROOT, overrideConfigFile: true, overrideConfig: config });
+
+/** The messages of `no-restricted-imports` for `code` linted as the file `file` (relative to the repository). */
+async function boundaryMessages(file: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: path.join(ROOT, file) });
+  const other = result.messages.filter((m: Linter.LintMessage) => m.ruleId !== 'no-restricted-imports');
+  expect(other).toEqual([]);
+  return result.messages.map((m: Linter.LintMessage) => m.message);
+}
+
+const use = (from: string) => `import { thing } from '${from}';\n\nexport const used = thing;\n`;
+
+describe('import boundaries (eslint.config.js)', () => {
+  test.each([
+    ['src/app/erp-api.ts', '../gates/policy', 'constructs must not import the offline gates'],
+    ['src/data/redis.ts', '../gates/schema-validator', 'constructs must not import the offline gates'],
+    ['src/gateway/api-gateway-chart.ts', '../gates/policy', 'constructs must not import the offline gates'],
+    ['src/migrations/migrations.ts', '../gates/policy', 'constructs must not import the offline gates'],
+    ['src/app/erp-api.ts', '../../deploy/environments', "must not import the repository's deployment"],
+    ['src/synth/synthesizer.ts', '../../deploy/x', "must not import the repository's deployment"],
+    ['src/gates/policy.ts', '../../deploy/secret-values', "must not import the repository's deployment"],
+    ['src/internal/pod-helpers.ts', '../app/erp-api', 'must not import a construct area or the synthesis machinery'],
+    ['src/internal/validate.ts', '../data/redis', 'must not import a construct area or the synthesis machinery'],
+    ['src/internal/resources.ts', '../synth/synthesizer', 'must not import a construct area or the synthesis machinery'],
+    ['src/internal/server-form.ts', '../gates/policy', 'constructs must not import the offline gates'],
+  ])('%s importing %s is refused', async (file, from, why) => {
+    const messages = await boundaryMessages(file, use(from));
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toContain(why);
+  });
+
+  test.each([
+    ['src/app/erp-api.ts', '../internal/validate'],
+    ['src/app/erp-api.ts', '../data/database'],
+    ['src/internal/pod-helpers.ts', './resources'],
+    ['src/gates/policy.ts', '../internal/vocabulary'],
+    ['src/synth/synthesizer.ts', '../gates/policy'],
+    ['deploy/main.ts', '../src/gates/policy'],
+    ['test/app/erp-api.test.ts', '../../deploy/environments'],
+  ])('%s importing %s is allowed', async (file, from) => {
+    expect(await boundaryMessages(file, use(from))).toEqual([]);
+  });
+});
