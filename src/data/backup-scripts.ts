@@ -39,7 +39,8 @@ const COMMON = [
   'set -euo pipefail',
   `dir='${BACKUP_DIR}'`,
   'db_env() { local n="DB_NAME_$1" u="DB_USER_$1" p="DB_PASSWORD_$1"; DB_NAME=${!n}; export PGDATABASE=$DB_NAME PGUSER=${!u} PGPASSWORD=${!p}; }',
-  'wait_for_server() { for try in $(seq 1 30); do pg_isready -q && return 0; echo "waiting for $PGHOST:$PGPORT ($try/30)"; sleep 2; done; pg_isready; }',
+  'wait_for_server() { for try in $(seq 1 30); do pg_isready -q && return 0; echo "waiting for $PGHOST:$PGPORT ($try/30)"; sleep 2; done; ' +
+    'pg_isready; }',
   // the client must be at least the server's major: pg_dump refuses newer servers
   'check_versions() {',
   '  local client server',
@@ -47,7 +48,8 @@ const COMMON = [
   '  server=$(( $(psql -XAtq -c "SHOW server_version_num") / 10000 ))',
   '  echo "server PostgreSQL $server, client $(pg_dump --version)"',
   '  if [ "$server" -gt "$client" ]; then',
-  '    echo "error: the client is PostgreSQL $client but the server is PostgreSQL $server: pg_dump cannot dump a newer server. Set the server version to $server (the backup image follows it) or give a backup image of major $server or newer." >&2',
+  '    echo "error: the client is PostgreSQL $client but the server is PostgreSQL $server: pg_dump cannot dump a newer server. Set the ' +
+    'server version to $server (the backup image follows it) or give a backup image of major $server or newer." >&2',
   '    exit 3',
   '  fi',
   '  if [ -n "${SERVER_MAJOR:-}" ] && [ "$SERVER_MAJOR" != "$server" ]; then',
@@ -129,7 +131,8 @@ export function markerScript(): string {
     `psql -X -v ON_ERROR_STOP=1 -q -v release="$MARKER_RELEASE" -v set_name="$set_name" <<'SQL'`,
     `CREATE SCHEMA IF NOT EXISTS ${MARKER_SCHEMA};`,
     `CREATE TABLE IF NOT EXISTS ${MARKER_TABLE} (${MARKER_COLUMNS});`,
-    `INSERT INTO ${MARKER_TABLE} (release, backup) VALUES (:'release', :'set_name') ON CONFLICT (release) DO UPDATE SET backup = EXCLUDED.backup, taken_at = now();`,
+    `INSERT INTO ${MARKER_TABLE} (release, backup) VALUES (:'release', :'set_name') ON CONFLICT (release) DO UPDATE SET backup = ` +
+      `EXCLUDED.backup, taken_at = now();`,
     'SQL',
     'echo "pre-migration backup of release $MARKER_RELEASE recorded: $set_name"',
     '',
@@ -199,7 +202,8 @@ export function fetchScript(): string {
   return [
     'set -eu',
     `: > '${STATE_DIR}/set'`,
-    'case "$SOURCE" in local) echo "source: local backup volume"; exit 0 ;; offsite) ;; *) echo "error: SOURCE must be local or offsite, not \'$SOURCE\'" >&2; exit 2 ;; esac',
+    'case "$SOURCE" in local) echo "source: local backup volume"; exit 0 ;; offsite) ;; *) echo "error: SOURCE must be local or offsite, not ' +
+      '\'$SOURCE\'" >&2; exit 2 ;; esac',
     'name="$BACKUP"',
     'if [ "$name" = latest ]; then',
     `  name=$(rclone lsf --dirs-only ${TARGET} | sed 's:/$::' | grep -E '^[0-9]{8}T[0-9]{6}Z-' | sort | tail -n 1)`,

@@ -171,7 +171,9 @@ export class PostgresCredentials extends Construct {
     const reason = `creates the Secrets ${props.secrets.map((s) => s.name).join(', ')} once, when absent (passwords never leave the cluster)`;
     const tmp = kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', { sizeLimit: Size.mebibytes(16) });
     this.job = new kplus.Job(this, 'Resource', {
-      metadata: { name: templateHashedName(() => this.job, name), labels, annotations: { [NEEDS_API_ACCESS_ANNOTATION]: reason, ...ARGOCD_SYNC_HOOK } },
+      metadata: {
+        name: templateHashedName(() => this.job, name), labels, annotations: { [NEEDS_API_ACCESS_ANNOTATION]: reason, ...ARGOCD_SYNC_HOOK },
+      },
       podMetadata: { labels, annotations: { [NEEDS_API_ACCESS_ANNOTATION]: reason } },
       backoffLimit: 6,
       activeDeadline: Duration.minutes(15),

@@ -179,15 +179,17 @@ export const ERP_OPERATIONS_PROPS = new PropsShape('ErpOperationsProps', {
 
 /** {@link CostMgmtPostgresProps}. */
 export const COST_MGMT_POSTGRES_PROPS = new PropsShape('CostMgmtPostgresProps', {
-  enabled: 'boolean', host: 'string', port: 'number', databaseName: 'string', username: 'string', existingSecret: 'string', image: 'string',
-  storageSize: 'string', storageClassName: 'string', resources: RESOURCES, extensions: 'string[]', roles: 'string[]', databases: 'array',
+  enabled: 'boolean', host: 'string', port: 'number', databaseName: 'string', username: 'string', secretName: 'string', existingSecret: 'string',
+  image: 'string', volumeSize: 'Size', storageSize: 'string', storageClassName: 'string', resources: RESOURCES, extensions: 'string[]',
+  roles: 'string[]', databases: 'array',
   sharedPreloadLibraries: 'string[]', startupTimeout: 'Duration', credentialsImage: 'string', credentialsResources: RESOURCES,
   backup: 'any', clientLabels: 'map', networkPolicy: 'boolean', version: 'number', sslMode: 'string', caSecretName: 'string', tls: 'object',
 });
 
 /** {@link RedisProps}. */
 export const REDIS_PROPS = new PropsShape('RedisProps', {
-  enabled: 'boolean', host: 'string', port: 'number', database: 'number', image: 'string', resources: RESOURCES, persistence: 'any',
+  enabled: 'boolean', host: 'string', port: 'number', database: 'number', image: 'string', resources: RESOURCES,
+  persistence: new PropsShape('RedisPersistence', { enabled: 'boolean', volumeSize: 'Size', size: 'string', storageClassName: 'string' }, true),
   clientLabels: 'map', networkPolicy: 'boolean',
 });
 
