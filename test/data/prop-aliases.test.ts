@@ -100,3 +100,9 @@ test('storageQuantity: a Size as the quantity the API server stores', () => {
   expect(storageQuantity('x', 'size', '20Gi')).toBe('20Gi');
   expect(() => storageQuantity('x', 'size', '20 GB')).toThrow(/'size'/);
 });
+
+test('the backup options are checked in plain JavaScript too: a misspelt key, a string volumeSize', () => {
+  expect(() => postgres({ backup: { retentionDay: 7 } as never })).toThrow(/'backup\.retentionDay' .*did you mean 'backup\.retentionDays'/);
+  expect(() => postgres({ backup: { volumeSize: '5Gi' as never } })).toThrow(/'backup\.volumeSize' .*must be a cdk8s Size/);
+  expect(() => postgres({ backup: 'off' as never })).toThrow(/'backup' .*must be an object \(PostgresBackupOptions\) or false/);
+});
