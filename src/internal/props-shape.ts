@@ -185,8 +185,8 @@ const OFFSITE_BACKUP = new PropsShape('OffsiteBackupOptions', {
 /** {@link PostgresBackupOptions} (CostMgmtPostgresProps.backup; `false`: the deprecated form of `{ enabled: false }`). */
 export const POSTGRES_BACKUP_OPTIONS = new PropsShape('PostgresBackupOptions', {
   enabled: 'boolean', schedule: 'string', timeZone: 'string', retentionDays: 'number', volumeSize: 'Size', size: 'string',
-  storageClassName: 'string', volume: 'object', image: 'string', clientVersion: 'number', databases: 'array', archives: 'array', offsite: OFFSITE_BACKUP, restore: 'boolean',
-  preMigrationTimeout: 'Duration', resources: RESOURCES, timeout: 'Duration', initialBackup: 'boolean',
+  storageClassName: 'string', volume: 'object', image: 'string', clientVersion: 'number', databases: 'array', archives: 'array',
+  offsite: OFFSITE_BACKUP, restore: 'boolean', preMigrationTimeout: 'Duration', resources: RESOURCES, timeout: 'Duration', initialBackup: 'boolean',
 }, true);
 
 /** {@link CostMgmtPostgresProps}. */
