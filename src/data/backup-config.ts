@@ -1,7 +1,7 @@
 import { Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { volumeStorage } from './aliases';
+import { aliased, volumeStorage } from './aliases';
 import { DatabaseConnection } from './database';
 import { BackupArchive, BackupDatabase, DEFAULT_RCLONE_IMAGE, OffsiteBackupOptions, PostgresBackupProps } from './backup-options';
 import { postgresImageMajorVersion } from './postgres-sql';
@@ -14,7 +14,19 @@ import {
 } from '../internal/validate';
 
 /** {@link OffsiteBackupOptions}, checked, defaults applied. */
-export type ResolvedOffsite = Required<Omit<OffsiteBackupOptions, 'retentionDays'>> & { readonly retentionDays: number; readonly port: number };
+export interface ResolvedOffsite {
+  readonly endpoint: string;
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly credentialsSecretName: string;
+  readonly region: string;
+  readonly provider: string;
+  readonly forcePathStyle: boolean;
+  readonly retentionDays: number;
+  readonly image: string;
+  /** The endpoint's TCP port. */
+  readonly port: number;
+}
 
 /** {@link PostgresBackupProps}, checked, defaults applied, deprecated aliases mapped. */
 export interface ResolvedBackup {
@@ -53,7 +65,7 @@ export function resolveBackup(where: Construct, scope: Construct, props: Postgre
   checkDerivedName(where, 'name', props.name, `-backup-initial-${'0'.repeat(TEMPLATE_HASH_LENGTH)}`, 'first-dump Job', JOB_NAME_MAX);
   checkDerivedName(where, 'name', props.name, '-backup-list', 'CronJob', CRONJOB_NAME_MAX);
   const schedule = checkCron(where, 'backup.schedule', props.schedule ?? '0 2 * * *');
-  const retentionDays = checkInt(where, 'backup.retentionDays', props.retentionDays ?? 7, 1, 3650);
+  const retentionDays = resolveRetention(where, 'backup.', props, 7, 3650);
   const timeZone = checkTimeZone(where, 'backup.timeZone', props.timeZone ?? 'UTC');
   const { image, clientVersion } = resolveClient(where, props);
   const r = checkResources(where, 'backup.resources', props.resources ?? resources('100m', '256Mi', '1000m', '1Gi'));
@@ -135,7 +147,7 @@ function resolveOffsite(where: Construct, scope: Construct, o: OffsiteBackupOpti
   if (!url || !['http:', 'https:'].includes(url.protocol) || url.username || url.password
     || (url.pathname !== '/' && url.pathname !== '') || url.search) {
     fail(where, 'backup.offsite.endpoint', o.endpoint, "must be an http(s) URL without credentials or path, e.g. " +
-      "'https://s3.eu-central-1.amazonaws.com' (credentials go in 'credentialsSecret')");
+      "'https://s3.eu-central-1.amazonaws.com' (credentials go in 'credentialsSecretName')");
   }
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(o.bucket ?? '')) {
     fail(where, 'backup.offsite.bucket', o.bucket, 'must be an S3 bucket name: 3-63 lower-case letters, digits, dots and hyphens');
@@ -155,12 +167,37 @@ function resolveOffsite(where: Construct, scope: Construct, o: OffsiteBackupOpti
     endpoint: o.endpoint.replace(/\/$/, ''),
     bucket: o.bucket,
     prefix,
-    credentialsSecret: checkDnsSubdomain(where, 'backup.offsite.credentialsSecret', o.credentialsSecret),
+    credentialsSecretName: resolveCredentialsSecret(where, o),
     region,
     provider,
     forcePathStyle: o.forcePathStyle ?? true,
-    retentionDays: checkInt(where, 'backup.offsite.retentionDays', o.retentionDays ?? localRetentionDays, 1, 36500),
+    retentionDays: resolveRetention(where, 'backup.offsite.', o, localRetentionDays, 36500),
     image: checkImage(where, 'backup.offsite.image', o.image ?? DEFAULT_RCLONE_IMAGE),
     port: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80,
   };
+}
+
+/** A retention in whole days: `retention` (a Duration) or its deprecated alias `retentionDays`, not both. */
+function resolveRetention(where: Construct, prefix: string, o: { retention?: Duration; retentionDays?: number },
+  defaultDays: number, max: number): number {
+  const given = aliased<Duration | number>(where, `${prefix}retention`, o.retention, `${prefix}retentionDays`, o.retentionDays);
+  if (!(given instanceof Duration)) return checkInt(where, `${prefix}retentionDays`, given ?? defaultDays, 1, max);
+  let days: number | undefined;
+  try {
+    days = given.toDays();
+  } catch {
+    days = undefined;
+  }
+  if (days === undefined || days < 1 || days > max) {
+    fail(where, `${prefix}retention`, given.toHumanString(), `must be a whole number of days from 1 to ${max}, e.g. Duration.days(7)`);
+  }
+  return days;
+}
+
+/** The off-site credentials Secret: `credentialsSecretName` or its deprecated alias `credentialsSecret`, one of them. */
+function resolveCredentialsSecret(where: Construct, o: OffsiteBackupOptions): string {
+  const field = 'backup.offsite.credentialsSecretName';
+  const name = aliased(where, field, o.credentialsSecretName, 'backup.offsite.credentialsSecret', o.credentialsSecret);
+  if (name === undefined) fail(where, field, undefined, "is required: a Secret with the keys 'AWS_ACCESS_KEY_ID' and 'AWS_SECRET_ACCESS_KEY'");
+  return checkDnsSubdomain(where, o.credentialsSecret !== undefined ? 'backup.offsite.credentialsSecret' : field, name);
 }

@@ -21,9 +21,15 @@ export interface PostgresBackupOptions {
    */
   readonly timeZone?: string;
   /**
-   * Days a dump is kept; older dumps are pruned after each successful dump
-   * (7 for dev and staging, 30 for production).
-   * @default 7
+   * How long a dump is kept, in whole days; older dumps are pruned after
+   * each successful dump (7 days for dev and staging, 30 for production).
+   * @default Duration.days(7)
+   */
+  readonly retention?: Duration;
+  /**
+   * Days a dump is kept.
+   * @deprecated use `retention` (`Duration.days(7)`)
+   * @default - see `retention`
    */
   readonly retentionDays?: number;
   /**
@@ -143,8 +149,17 @@ export interface OffsiteBackupOptions {
    * @default - `<namespace>/<name>` (the backup's name)
    */
   readonly prefix?: string;
-  /** Secret (created by you) with the keys `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`. */
-  readonly credentialsSecret: string;
+  /**
+   * Secret (created by you) with the keys `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`.
+   * @default - none: required (or its deprecated alias `credentialsSecret`)
+   */
+  readonly credentialsSecretName?: string;
+  /**
+   * The former name of `credentialsSecretName`.
+   * @deprecated use `credentialsSecretName`
+   * @default - see `credentialsSecretName`
+   */
+  readonly credentialsSecret?: string;
   /**
    * Region.
    * @default 'us-east-1'
@@ -162,9 +177,15 @@ export interface OffsiteBackupOptions {
    */
   readonly forcePathStyle?: boolean;
   /**
-   * Days a set is kept off-site; older ones are deleted after each
-   * successful backup.
+   * How long a set is kept off-site, in whole days; older ones are deleted
+   * after each successful backup.
    * @default - the local retention
+   */
+  readonly retention?: Duration;
+  /**
+   * Days a set is kept off-site.
+   * @deprecated use `retention` (`Duration.days(90)`)
+   * @default - see `retention`
    */
   readonly retentionDays?: number;
   /**

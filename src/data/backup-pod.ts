@@ -146,7 +146,7 @@ export class BackupPod {
   /** An off-site step: rclone configured for the object store from the environment. */
   private rclone(name: string, script: string, extra: Record<string, string>, init: boolean): void {
     const o = this.b.offsite!;
-    const secret = this.secretRef(`OffsiteSecret${this.t.workload.node.id}`, o.credentialsSecret);
+    const secret = this.secretRef(`OffsiteSecret${this.t.workload.node.id}`, o.credentialsSecretName);
     const env: Record<string, kplus.EnvValue> = {
       ...values({
         HOME: '/tmp',

@@ -178,13 +178,13 @@ export const ERP_OPERATIONS_PROPS = new PropsShape('ErpOperationsProps', {
 });
 
 const OFFSITE_BACKUP = new PropsShape('OffsiteBackupOptions', {
-  endpoint: 'string', bucket: 'string', prefix: 'string', credentialsSecret: 'string', region: 'string', provider: 'string',
-  forcePathStyle: 'boolean', retentionDays: 'number', image: 'string',
+  endpoint: 'string', bucket: 'string', prefix: 'string', credentialsSecretName: 'string', credentialsSecret: 'string', region: 'string',
+  provider: 'string', forcePathStyle: 'boolean', retention: 'Duration', retentionDays: 'number', image: 'string',
 });
 
 /** {@link PostgresBackupOptions} (CostMgmtPostgresProps.backup; `false`: the deprecated form of `{ enabled: false }`). */
 export const POSTGRES_BACKUP_OPTIONS = new PropsShape('PostgresBackupOptions', {
-  enabled: 'boolean', schedule: 'string', timeZone: 'string', retentionDays: 'number', volumeSize: 'Size', size: 'string',
+  enabled: 'boolean', schedule: 'string', timeZone: 'string', retention: 'Duration', retentionDays: 'number', volumeSize: 'Size', size: 'string',
   storageClassName: 'string', volume: 'object', image: 'string', clientVersion: 'number', databases: 'array', archives: 'array',
   offsite: OFFSITE_BACKUP, restore: 'boolean', preMigrationTimeout: 'Duration', resources: RESOURCES, timeout: 'Duration', initialBackup: 'boolean',
 }, true);

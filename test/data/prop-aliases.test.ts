@@ -3,7 +3,7 @@
  * former name or form) gives the same manifests as its canonical prop, and
  * giving both is an error naming both.
  */
-import { Chart, Size, Testing } from 'cdk8s';
+import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { CostMgmtPostgres, CostMgmtPostgresProps } from '../../src/data/cost-mgmt-postgres';
 import { PostgresBackup, PostgresBackupProps } from '../../src/data/postgres-backup';
@@ -66,6 +66,17 @@ describe('deprecated aliases give the manifests of their canonical props', () =>
       .toEqual({ requests: { storage: '3Gi' } });
   });
 
+  const offsite = { endpoint: 'https://minio.example.com:9000', bucket: 'erp-backups' };
+  test.each<[string, Partial<PostgresBackupProps>, Partial<PostgresBackupProps>]>([
+    ['retentionDays -> retention', { retentionDays: 30 }, { retention: Duration.days(30) }],
+    ['offsite.credentialsSecret -> offsite.credentialsSecretName', { offsite: { ...offsite, credentialsSecret: 's3' } },
+      { offsite: { ...offsite, credentialsSecretName: 's3' } }],
+    ['offsite.retentionDays -> offsite.retention', { offsite: { ...offsite, credentialsSecretName: 's3', retentionDays: 90 } },
+      { offsite: { ...offsite, credentialsSecretName: 's3', retention: Duration.days(90) } }],
+  ])('PostgresBackup %s', (_name, old, canonical) => {
+    expect(backup(canonical)).toEqual(backup(old));
+  });
+
   test('PostgresBackup size -> volumeSize', () => {
     expect(backup({ volumeSize: Size.gibibytes(7) })).toEqual(backup({ size: '7Gi' }));
     expect(one(backup({ volumeSize: Size.gibibytes(7) }), 'PersistentVolumeClaim').spec.resources).toEqual({ requests: { storage: '7Gi' } });
@@ -89,6 +100,15 @@ describe('fails when', () => {
     ['volumeSize on an external server', () => postgres({ enabled: false, host: 'db', version: 15, volumeSize: Size.gibibytes(1) }),
       /'volumeSize' .*only applies to the in-cluster server/],
     ['volumeSize is a string (plain JavaScript)', () => postgres({ volumeSize: '10Gi' as unknown as Size }), /'volumeSize' .*must be a cdk8s Size/],
+    ['retention and retentionDays', () => backup({ retention: Duration.days(7), retentionDays: 7 }),
+      /'backup\.retentionDays' .*cannot be combined with 'backup\.retention'/],
+    ['retention is not whole days', () => backup({ retention: Duration.hours(36) }), /'backup\.retention' \("1 day 12 hours"\) must be a whole number of days/],
+    ['retention is zero', () => backup({ retention: Duration.days(0) }), /'backup\.retention' .*from 1 to 3650/],
+    ['offsite.credentialsSecret and offsite.credentialsSecretName',
+      () => backup({ offsite: { endpoint: 'https://s3.example.com', bucket: 'bkt', credentialsSecret: 'a', credentialsSecretName: 'a' } }),
+      /'backup\.offsite\.credentialsSecret' .*cannot be combined with 'backup\.offsite\.credentialsSecretName'/],
+    ['offsite without credentials', () => backup({ offsite: { endpoint: 'https://s3.example.com', bucket: 'bkt' } }),
+      /'backup\.offsite\.credentialsSecretName' .*is required/],
     ['PostgresBackup is given enabled: false', () => backup({ enabled: false }), /'backup\.enabled' .*turns the backups off/],
   ])('%s', (_name, make, message) => {
     expect(make).toThrow(message);
