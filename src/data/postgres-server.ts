@@ -4,8 +4,8 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PostgresServerConfig, POSTGRES_NAME as NAME, ResolvedPostgres } from './postgres-config';
 import { postgresConfig, postgresInitSql, postgresPreStartScript, postgresStartScript, PostgresTlsFiles } from './postgres-sql';
-import { addContainer, disableServiceLinks, stableHeadlessService, stableIdentity, stablePods } from '../internal/pod-helpers';
-import { restrictedPod } from '../internal/security';
+import { addServerService, addStatefulServer, StatefulServerOptions } from './stateful-server';
+import { addContainer } from '../internal/pod-helpers';
 import { addClaimTemplate } from '../internal/storage';
 
 const PORT_NAME = 'postgresql';
@@ -51,36 +51,19 @@ export interface PostgresServerInputs {
 export function addPostgresServer(scope: Construct, i: PostgresServerInputs): PostgresServerObjects {
   const { labels, server } = i;
   const port = i.config.connection.port;
-  const headless = new kplus.Service(scope, 'Headless', {
-    metadata: { name: `${NAME}-headless`, labels },
-    clusterIP: 'None',
-    ports: [{ name: PORT_NAME, port, targetPort: port }],
-  });
   const checksum = createHash('sha256').update(JSON.stringify(i.configMap.data)).digest('hex');
-  const sts = new kplus.StatefulSet(scope, 'Resource', {
-    metadata: { name: NAME, labels },
-    podMetadata: { labels, annotations: { 'erp-k8s.io/config-checksum': checksum } },
-    select: false,
-    replicas: 1,
-    service: headless,
+  const o: StatefulServerOptions = {
+    name: NAME, labels, port, portName: PORT_NAME, user: POSTGRES_USER,
+    podAnnotations: { 'erp-k8s.io/config-checksum': checksum },
     podManagementPolicy: kplus.PodManagementPolicy.ORDERED_READY,
-    automountServiceAccountToken: false,
-    securityContext: restrictedPod(POSTGRES_USER, POSTGRES_USER),
     terminationGracePeriod: Duration.seconds(60),
-  });
-  stableIdentity(sts, labels);
-  stableHeadlessService(headless, sts);
-  disableServiceLinks(sts);
+  };
+  const { headless, statefulSet: sts } = addStatefulServer(scope, o);
   const container = addServerContainer(scope, sts, i.config, server);
   mountServerVolumes(scope, container, i);
   addClaimTemplate(sts, { name: 'postgresql-data', labels, storage: server.storage, container, mountPath: DATA_DIR });
   ApiObject.of(sts).addDependency(i.configMap);
-  const service = new kplus.Service(scope, 'Service', {
-    metadata: { name: NAME, labels },
-    type: kplus.ServiceType.CLUSTER_IP,
-    selector: stablePods(sts),
-    ports: [{ name: PORT_NAME, port, targetPort: port }],
-  });
+  const service = addServerService(scope, o, sts);
   return { statefulSet: sts, headless, service };
 }
 

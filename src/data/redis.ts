@@ -6,10 +6,10 @@ import { REDIS_PROPS, checkShape } from '../internal/props-shape';
 import { checkHost } from './database';
 import { clientsOnlyPolicy } from '../internal/network-policies';
 import { enabledOptions, volumeStorage } from './aliases';
-import { addContainer, disableServiceLinks, stableHeadlessService, stableIdentity, stablePods, standardLabels } from '../internal/pod-helpers';
+import { addServerService, addStatefulServer, StatefulServerOptions } from './stateful-server';
+import { addContainer, standardLabels } from '../internal/pod-helpers';
 import { checkResources, ComputeResources, resources } from '../internal/resources';
 import { addClaimTemplate, ResolvedStorage } from '../internal/storage';
-import { restrictedPod } from '../internal/security';
 import { checkClientLabels, checkImage, checkInt, checkPort, fail } from '../internal/validate';
 
 /** How pods reach Redis (Celery broker, cache). */
@@ -146,36 +146,16 @@ export class Redis extends Construct implements IRedis {
     this.connection = config.connection;
     if (!config.server) return;
     const { port, clientLabels } = config.connection;
-    const labels = standardLabels(NAME, 'cache', 'erp');
-    const headless = new kplus.Service(this, 'Headless', {
-      metadata: { name: `${NAME}-headless`, labels },
-      clusterIP: 'None',
-      ports: [{ name: NAME, port, targetPort: port }],
-    });
-    this.statefulSet = this.addServer(config.server, port, labels, headless);
-    this.service = new kplus.Service(this, 'Service', {
-      metadata: { name: NAME, labels },
-      type: kplus.ServiceType.CLUSTER_IP,
-      selector: stablePods(this.statefulSet),
-      ports: [{ name: NAME, port, targetPort: port }],
-    });
-    if (config.networkPolicy) this.networkPolicy = clientsOnlyPolicy(this, NAME, labels, clientLabels, port);
+    const o: StatefulServerOptions = { name: NAME, labels: standardLabels(NAME, 'cache', 'erp'), port, portName: NAME, user: USER };
+    const { statefulSet } = addStatefulServer(this, o);
+    this.statefulSet = statefulSet;
+    this.addServerContainer(statefulSet, config.server, port, o.labels);
+    this.service = addServerService(this, o, statefulSet);
+    if (config.networkPolicy) this.networkPolicy = clientsOnlyPolicy(this, NAME, o.labels, clientLabels, port);
   }
 
-  /** The StatefulSet: redis-server without password (the NetworkPolicy decides who connects), probes, its data volume. */
-  private addServer(server: RedisServerConfig, port: number, labels: Record<string, string>, headless: kplus.Service): kplus.StatefulSet {
-    const sts = new kplus.StatefulSet(this, 'Resource', {
-      metadata: { name: NAME, labels },
-      podMetadata: { labels },
-      select: false,
-      replicas: 1,
-      service: headless,
-      automountServiceAccountToken: false,
-      securityContext: restrictedPod(USER, USER),
-    });
-    stableIdentity(sts, labels);
-    stableHeadlessService(headless, sts);
-    disableServiceLinks(sts);
+  /** The container: redis-server without password (the NetworkPolicy decides who connects), probes, its data volume. */
+  private addServerContainer(sts: kplus.StatefulSet, server: RedisServerConfig, port: number, labels: Record<string, string>): void {
     const ping = (period: number, failureThreshold: number, delay = 0) => kplus.Probe.fromCommand(
       ['sh', '-c', `redis-cli -h 127.0.0.1 -p ${port} ping | grep -q PONG`],
       {
@@ -199,6 +179,5 @@ export class Redis extends Construct implements IRedis {
     } else {
       container.mount('/data', kplus.Volume.fromEmptyDir(this, 'Data', 'data'));
     }
-    return sts;
   }
 }
