@@ -4,9 +4,9 @@ import { Construct } from 'constructs';
 import { ResolvedBackup } from './backup-config';
 import { BackupArchive, BackupDatabase } from './backup-options';
 import {
-  ARCHIVE_DIR, archiveScript, BACKUP_DIR, dumpScript, fetchScript, listScript, markerScript, offsitePruneScript, pruneScript, restoreScript,
-  STATE_DIR, unarchiveScript, uploadScript,
+  ARCHIVE_DIR, archiveScript, BACKUP_DIR, dumpScript, markerScript, pruneScript, restoreScript, STATE_DIR, unarchiveScript,
 } from './backup-scripts';
+import { fetchScript, listScript, offsitePruneScript, uploadScript } from './offsite-scripts';
 import { DatabaseConnection, databaseTlsEnv, mountDatabaseCa } from './database';
 import { addContainer, addPodLabels, AddContainerOptions, disableServiceLinks, stableIdentity } from '../internal/pod-helpers';
 
