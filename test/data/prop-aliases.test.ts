@@ -42,6 +42,7 @@ describe('deprecated aliases give the manifests of their canonical props', () =>
     ['backup: false -> backup.enabled: false', { backup: false }, { backup: { enabled: false } }],
     ['backup.size -> backup.volumeSize', { backup: { size: '5Gi' } }, { backup: { volumeSize: Size.gibibytes(5) } }],
   ])('CostMgmtPostgres %s', (_name, old, canonical) => {
+    // GIVEN the deprecated and the canonical form / WHEN synthesized / THEN the same manifests
     expect(postgres(canonical)).toEqual(postgres(old));
   });
 
@@ -57,6 +58,7 @@ describe('deprecated aliases give the manifests of their canonical props', () =>
     ['persistence: false -> persistence.enabled: false', { persistence: false }, { persistence: { enabled: false } }],
     ['persistence: {} -> persistence.enabled: true', { persistence: {} }, { persistence: { enabled: true } }],
   ])('Redis %s', (_name, old, canonical) => {
+    // GIVEN the deprecated and the canonical form / WHEN synthesized / THEN the same manifests
     expect(redis(canonical)).toEqual(redis(old));
   });
 
@@ -74,6 +76,7 @@ describe('deprecated aliases give the manifests of their canonical props', () =>
     ['offsite.retentionDays -> offsite.retention', { offsite: { ...offsite, credentialsSecretName: 's3', retentionDays: 90 } },
       { offsite: { ...offsite, credentialsSecretName: 's3', retention: Duration.days(90) } }],
   ])('PostgresBackup %s', (_name, old, canonical) => {
+    // GIVEN the deprecated and the canonical form / WHEN synthesized / THEN the same manifests
     expect(backup(canonical)).toEqual(backup(old));
   });
 
@@ -112,6 +115,7 @@ describe('fails when', () => {
       /'backup\.offsite\.credentialsSecretName' .*is required/],
     ['PostgresBackup is given enabled: false', () => backup({ enabled: false }), /'backup\.enabled' .*turns the backups off/],
   ])('%s', (_name, make, message) => {
+    // GIVEN / WHEN / THEN
     expect(make).toThrow(message);
   });
 });
