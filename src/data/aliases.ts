@@ -16,12 +16,21 @@ export function aliased<T>(scope: IConstruct | string, field: string, value: T |
 }
 
 /**
- * The options of an optional feature, or `undefined` when it is off:
- * `{ enabled: false }`, or `false` (the deprecated form of it). Without
- * options, `whenAbsent` tells whether the feature is on by default.
+ * The options of an optional feature (the prop `field`), or `undefined` when
+ * it is off: `{ enabled: false }`, or `false` (the deprecated form of it).
+ * Without options, `whenAbsent` tells whether the feature is on by default.
+ * Options of a feature turned off are refused: one of the two is a mistake.
  */
-export function enabledOptions<T extends { readonly enabled?: boolean }>(value: T | false | undefined, whenAbsent: boolean): T | undefined {
-  if (value === false || value?.enabled === false) return undefined;
+export function enabledOptions<T extends { readonly enabled?: boolean }>(scope: IConstruct | string, field: string, value: T | false | undefined,
+  whenAbsent: boolean): T | undefined {
+  if (value === false) return undefined;
+  if (value?.enabled === false) {
+    const others = Object.keys(value).filter((k) => k !== 'enabled' && (value as Record<string, unknown>)[k] !== undefined);
+    if (others.length) {
+      fail(scope, `${field}.enabled`, false, `turns '${field}' off: drop its other options too (${others.join(', ')}), or turn it on`);
+    }
+    return undefined;
+  }
   if (value === undefined) return whenAbsent ? ({} as T) : undefined;
   return value;
 }

@@ -55,7 +55,7 @@ export function resolvePostgres(scope: Construct, props: CostMgmtPostgresProps):
   const base = { port, databaseName, secretName, clientLabels };
   const common = {
     username, generateSecret: givenSecret === undefined, networkPolicy: props.networkPolicy ?? true,
-    backup: enabledOptions(props.backup, true),
+    backup: enabledOptions(scope, 'backup', props.backup, true),
   };
   if (!enabled) {
     for (const f of SERVER_ONLY) {

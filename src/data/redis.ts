@@ -115,7 +115,7 @@ function resolveRedis(scope: Construct, props: RedisProps): ResolvedRedis {
   if (!enabled) return { connection, networkPolicy };
   const image = checkImage(scope, 'image', props.image ?? 'docker.io/library/redis:7.2.5-alpine');
   const r = checkResources(scope, 'resources', props.resources ?? resources('100m', '128Mi', '500m', '256Mi'));
-  const p = enabledOptions(props.persistence, false);
+  const p = enabledOptions(scope, 'persistence', props.persistence, false);
   const persistence = p && volumeStorage(scope, 'persistence.', p, 'size', p.size, Size.gibibytes(1));
   return { connection, networkPolicy, server: { image, resources: r, persistence } };
 }

@@ -113,6 +113,10 @@ describe('fails when', () => {
       /'backup\.offsite\.credentialsSecret' .*cannot be combined with 'backup\.offsite\.credentialsSecretName'/],
     ['offsite without credentials', () => backup({ offsite: { endpoint: 'https://s3.example.com', bucket: 'bkt' } }),
       /'backup\.offsite\.credentialsSecretName' .*is required/],
+    ['backup is turned off with options', () => postgres({ backup: { enabled: false, schedule: '0 3 * * *' } }),
+      /test\/Postgres: 'backup\.enabled' \(false\) turns 'backup' off: drop its other options too \(schedule\)/],
+    ['persistence is turned off with options', () => redis({ persistence: { enabled: false, volumeSize: Size.gibibytes(1) } }),
+      /test\/Redis: 'persistence\.enabled' \(false\) turns 'persistence' off: drop its other options too \(volumeSize\)/],
     ['PostgresBackup is given enabled: false', () => backup({ enabled: false }), /'backup\.enabled' .*turns the backups off/],
   ])('%s', (_name, make, message) => {
     // GIVEN / WHEN / THEN
