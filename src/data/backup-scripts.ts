@@ -39,7 +39,8 @@ const COMMON = [
   'set -euo pipefail',
   `dir='${BACKUP_DIR}'`,
   'db_env() { local n="DB_NAME_$1" u="DB_USER_$1" p="DB_PASSWORD_$1"; DB_NAME=${!n}; export PGDATABASE=$DB_NAME PGUSER=${!u} PGPASSWORD=${!p}; }',
-  'wait_for_server() { for try in $(seq 1 30); do pg_isready -q && return 0; echo "waiting for $PGHOST:$PGPORT ($try/30)"; sleep 2; done; pg_isready; }',
+  'wait_for_server() { for try in $(seq 1 30); do pg_isready -q && return 0; echo "waiting for $PGHOST:$PGPORT ($try/30)"; sleep 2; done; ' +
+    'pg_isready; }',
   // the client must be at least the server's major: pg_dump refuses newer servers
   'check_versions() {',
   '  local client server',
@@ -47,7 +48,8 @@ const COMMON = [
   '  server=$(( $(psql -XAtq -c "SHOW server_version_num") / 10000 ))',
   '  echo "server PostgreSQL $server, client $(pg_dump --version)"',
   '  if [ "$server" -gt "$client" ]; then',
-  '    echo "error: the client is PostgreSQL $client but the server is PostgreSQL $server: pg_dump cannot dump a newer server. Set the server version to $server (the backup image follows it) or give a backup image of major $server or newer." >&2',
+  '    echo "error: the client is PostgreSQL $client but the server is PostgreSQL $server: pg_dump cannot dump a newer server. Set the ' +
+    'server version to $server (the backup image follows it) or give a backup image of major $server or newer." >&2',
   '    exit 3',
   '  fi',
   '  if [ -n "${SERVER_MAJOR:-}" ] && [ "$SERVER_MAJOR" != "$server" ]; then',
@@ -129,7 +131,8 @@ export function markerScript(): string {
     `psql -X -v ON_ERROR_STOP=1 -q -v release="$MARKER_RELEASE" -v set_name="$set_name" <<'SQL'`,
     `CREATE SCHEMA IF NOT EXISTS ${MARKER_SCHEMA};`,
     `CREATE TABLE IF NOT EXISTS ${MARKER_TABLE} (${MARKER_COLUMNS});`,
-    `INSERT INTO ${MARKER_TABLE} (release, backup) VALUES (:'release', :'set_name') ON CONFLICT (release) DO UPDATE SET backup = EXCLUDED.backup, taken_at = now();`,
+    `INSERT INTO ${MARKER_TABLE} (release, backup) VALUES (:'release', :'set_name') ON CONFLICT (release) DO UPDATE SET backup = ` +
+      `EXCLUDED.backup, taken_at = now();`,
     'SQL',
     'echo "pre-migration backup of release $MARKER_RELEASE recorded: $set_name"',
     '',
@@ -156,65 +159,6 @@ export function pruneScript(): string {
     'find "$dir" -mindepth 1 -maxdepth 1 -type f -name "*.dump" -mmin +$((RETENTION_DAYS * 1440)) -print -delete',
     'echo "local backup sets:"',
     'find "$dir" -mindepth 1 -maxdepth 1 -type d -name "[0-9]*" -printf "  %f\\n" | sort',
-    '',
-  ].join('\n');
-}
-
-/** rclone target of the sets: `offsite:<bucket>/<prefix>`. */
-const TARGET = `"${REMOTE}:$OFFSITE_BUCKET/$OFFSITE_PREFIX"`;
-
-/** Copies the set just made to object storage and checks the copy (sh, rclone image). */
-export function uploadScript(): string {
-  return [
-    'set -eu',
-    `set_name=$(cat '${STATE_DIR}/set')`,
-    `echo "uploading $set_name to $OFFSITE_BUCKET/$OFFSITE_PREFIX/ at $RCLONE_CONFIG_OFFSITE_ENDPOINT"`,
-    `rclone copy --s3-no-check-bucket --stats-one-line -v "${BACKUP_DIR}/$set_name" ${TARGET}/"$set_name"`,
-    `rclone check --one-way "${BACKUP_DIR}/$set_name" ${TARGET}/"$set_name"`,
-    'echo "off-site copy verified: $set_name"',
-    '',
-  ].join('\n');
-}
-
-/** Deletes off-site sets older than OFFSITE_RETENTION_DAYS (sh, rclone image). */
-export function offsitePruneScript(): string {
-  return [
-    'set -eu',
-    'echo "off-site retention: $OFFSITE_RETENTION_DAYS days"',
-    `rclone delete -v --min-age "\${OFFSITE_RETENTION_DAYS}d" ${TARGET}`,
-    `rclone rmdirs --leave-root ${TARGET}`,
-    'echo "off-site backup sets:"',
-    `rclone lsf --dirs-only ${TARGET} | sed 's/^/  /'`,
-    '',
-  ].join('\n');
-}
-
-/**
- * Restore, step 1 (sh, rclone image): with SOURCE=offsite, resolves BACKUP
- * (`latest` or a set name) among the off-site sets and downloads it into the
- * backup volume (checked against the off-site copy); with SOURCE=local, does
- * nothing. Writes the set name to `$STATE_DIR/set`.
- */
-export function fetchScript(): string {
-  return [
-    'set -eu',
-    `: > '${STATE_DIR}/set'`,
-    'case "$SOURCE" in local) echo "source: local backup volume"; exit 0 ;; offsite) ;; *) echo "error: SOURCE must be local or offsite, not \'$SOURCE\'" >&2; exit 2 ;; esac',
-    'name="$BACKUP"',
-    'if [ "$name" = latest ]; then',
-    `  name=$(rclone lsf --dirs-only ${TARGET} | sed 's:/$::' | grep -E '^[0-9]{8}T[0-9]{6}Z-' | sort | tail -n 1)`,
-    '  [ -n "$name" ] || { echo "error: no backup set at $OFFSITE_BUCKET/$OFFSITE_PREFIX" >&2; exit 1; }',
-    // a missing set copies nothing and checks clean: say so instead
-    `elif ! rclone lsf --dirs-only ${TARGET} | grep -qxF "$name/"; then`,
-    '  echo "error: no backup set $name at $OFFSITE_BUCKET/$OFFSITE_PREFIX; the sets there:" >&2',
-    `  rclone lsf --dirs-only ${TARGET} | sed 's:/$::; s/^/  /' >&2`,
-    '  exit 1',
-    'fi',
-    `echo "downloading $name from $OFFSITE_BUCKET/$OFFSITE_PREFIX/"`,
-    `rclone copy --stats-one-line -v ${TARGET}/"$name" "${BACKUP_DIR}/.$name.download"`,
-    `rclone check --one-way ${TARGET}/"$name" "${BACKUP_DIR}/.$name.download"`,
-    `rm -rf "${BACKUP_DIR}/$name" && mv "${BACKUP_DIR}/.$name.download" "${BACKUP_DIR}/$name"`,
-    `echo "$name" > '${STATE_DIR}/set'`,
     '',
   ].join('\n');
 }
@@ -287,20 +231,6 @@ export function unarchiveScript(): string {
     '  echo "  $(basename "$d"): $(find "$d" -name lost+found -prune -o -type f -print | wc -l) files restored"',
     'done',
     'echo "restore of $name complete"',
-    '',
-  ].join('\n');
-}
-
-/** Lists the sets, local and off-site (the `backup list` of seed 002). */
-export function listScript(offsite: boolean): string {
-  return [
-    'set -eu',
-    'echo "local sets (newest last):"',
-    `ls -1 '${BACKUP_DIR}' | grep -E '^[0-9]{8}T[0-9]{6}Z-' | sed 's/^/  /' || echo '  (none)'`,
-    ...(offsite ? [
-      'echo "off-site sets at $OFFSITE_BUCKET/$OFFSITE_PREFIX (newest last):"',
-      `rclone lsf --dirs-only ${TARGET} | sed 's:/$::; s/^/  /'`,
-    ] : []),
     '',
   ].join('\n');
 }

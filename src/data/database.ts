@@ -171,7 +171,8 @@ export function mountDatabaseCa(scope: IConstruct, workload: kplus.AbstractPod, 
   if (volume === undefined) return;
   const clash = [...workload.volumes, ...[...workload.initContainers, ...workload.containers].flatMap((c) => c.mounts.map((m) => m.volume))]
     .find((v) => v.name === DATABASE_CA_VOLUME && v !== volume);
-  if (clash) throw new Error(`${workload.node.path}: a second database CA volume (Secret ${connection.caSecretName}) in one pod; connect its containers to databases with one CA`);
+  if (clash) throw new Error(`${workload.node.path}: a second database CA volume (Secret ${connection.caSecretName}) in one pod; connect its ` +
+    `containers to databases with one CA`);
   if (!container.mounts.some((m) => m.path === DATABASE_CA_DIR)) container.mount(DATABASE_CA_DIR, volume, { readOnly: true });
 }
 
@@ -187,10 +188,12 @@ export function checkDatabaseTls(scope: IConstruct | string, sslMode: PostgresSs
   if (sslMode !== undefined && !modes.includes(sslMode)) fail(scope, fields.sslMode, sslMode, `must be one of ${modes.join(', ')} (PostgresSslMode)`);
   if (caSecretName !== undefined) checkDnsSubdomain(scope, fields.caSecretName, caSecretName);
   if ((sslMode === PostgresSslMode.VERIFY_CA || sslMode === PostgresSslMode.VERIFY_FULL) && caSecretName === undefined) {
-    fail(scope, fields.sslMode, sslMode, `needs '${fields.caSecretName}': a Secret with the key 'ca.crt', the CA that signed the server's certificate`);
+    fail(scope, fields.sslMode, sslMode, `needs '${fields.caSecretName}': a Secret with the key 'ca.crt', the CA that signed the server's ` +
+      `certificate`);
   }
   if (sslMode === PostgresSslMode.DISABLE && caSecretName !== undefined) {
-    fail(scope, fields.caSecretName, caSecretName, `cannot be combined with '${fields.sslMode}: disable' (no TLS, so no certificate to check); drop one of them`);
+    fail(scope, fields.caSecretName, caSecretName, `cannot be combined with '${fields.sslMode}: disable' (no TLS, so no certificate to ` +
+      `check); drop one of them`);
   }
 }
 

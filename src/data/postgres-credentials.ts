@@ -148,52 +148,19 @@ export class PostgresCredentials extends Construct {
     const name = checkDnsLabel(where, 'name', props.name, 50);
     const image = checkImage(where, 'credentialsImage', props.image);
     const r = checkResources(where, 'credentialsResources', props.resources ?? resources('50m', '64Mi', '200m', '128Mi'));
-    const user = props.user ?? 26;
     const labels = props.labels ?? {};
     props.secrets.forEach((s, i) => {
       checkDnsSubdomain(where, `secrets[${i}].name`, s.name);
       for (const [k, v] of Object.entries(s.literals)) checkSqlIdentifier(where, `secrets[${i}].${k}`, v);
     });
     checkUnique(where, 'secrets', props.secrets.map((s) => s.name));
-    const script = credentialsProgram(props.secrets, labels);
 
     this.serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
       metadata: { name, labels },
       automountToken: false,
     });
-    this.role = new kplus.Role(this, 'Role', { metadata: { name, labels } });
-    // RBAC cannot restrict `create` by name (the name is not known when the
-    // request is authorized); `get` is limited to the Secrets we manage.
-    this.role.allow(['create'], kplus.ApiResource.SECRETS);
-    this.role.allow(['get'], ...props.secrets.map((s, i) => kplus.Secret.fromSecretName(this, `Secret${i}`, s.name)));
-    new kplus.RoleBinding(this, 'RoleBinding', { metadata: { name, labels }, role: this.role }).addSubjects(this.serviceAccount);
-
-    const reason = `creates the Secrets ${props.secrets.map((s) => s.name).join(', ')} once, when absent (passwords never leave the cluster)`;
-    const tmp = kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', { sizeLimit: Size.mebibytes(16) });
-    this.job = new kplus.Job(this, 'Resource', {
-      metadata: { name: templateHashedName(() => this.job, name), labels, annotations: { [NEEDS_API_ACCESS_ANNOTATION]: reason, ...ARGOCD_SYNC_HOOK } },
-      podMetadata: { labels, annotations: { [NEEDS_API_ACCESS_ANNOTATION]: reason } },
-      backoffLimit: 6,
-      activeDeadline: Duration.minutes(15),
-      ttlAfterFinished: Duration.hours(1),
-      serviceAccount: this.serviceAccount,
-      automountServiceAccountToken: true,
-      securityContext: restrictedPod(user),
-      volumes: [tmp],
-    });
-    stableIdentity(this.job, labels);
-    disableServiceLinks(this.job);
-    addContainer(this.job, {
-      name: 'create-secrets',
-      image,
-      command: ['python3', '-c', script],
-      envVariables: {
-        POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
-        HOME: kplus.EnvValue.fromValue('/tmp'),
-        PYTHONDONTWRITEBYTECODE: kplus.EnvValue.fromValue('1'),
-      },
-    }, { resources: r, user, tmp });
-
+    this.role = this.addRole(name, labels, props.secrets);
+    this.job = this.addJob(name, labels, props.secrets, { image, resources: r, user: props.user ?? 26 });
     if (props.networkPolicy ?? true) {
       this.networkPolicy = new kplus.k8s.KubeNetworkPolicy(this, 'EgressPolicy', {
         metadata: { name: `${name}-egress`, labels },
@@ -204,6 +171,52 @@ export class PostgresCredentials extends Construct {
         },
       });
     }
+  }
+
+  /**
+   * The Role and its binding to the Job's ServiceAccount. RBAC cannot
+   * restrict `create` by name (the name is not known when the request is
+   * authorized); `get` is limited to the Secrets we manage.
+   */
+  private addRole(name: string, labels: Record<string, string>, secrets: readonly GeneratedSecretSpec[]): kplus.Role {
+    const role = new kplus.Role(this, 'Role', { metadata: { name, labels } });
+    role.allow(['create'], kplus.ApiResource.SECRETS);
+    role.allow(['get'], ...secrets.map((s, i) => kplus.Secret.fromSecretName(this, `Secret${i}`, s.name)));
+    new kplus.RoleBinding(this, 'RoleBinding', { metadata: { name, labels }, role }).addSubjects(this.serviceAccount);
+    return role;
+  }
+
+  /** The Job: {@link credentialsProgram} in `python3`, with an API token and a read-only root filesystem. */
+  private addJob(name: string, labels: Record<string, string>, secrets: readonly GeneratedSecretSpec[],
+    c: { image: string; resources: ComputeResources; user: number }): kplus.Job {
+    const reason = `creates the Secrets ${secrets.map((s) => s.name).join(', ')} once, when absent (passwords never leave the cluster)`;
+    const tmp = kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', { sizeLimit: Size.mebibytes(16) });
+    const job: kplus.Job = new kplus.Job(this, 'Resource', {
+      metadata: {
+        name: templateHashedName(() => job, name), labels, annotations: { [NEEDS_API_ACCESS_ANNOTATION]: reason, ...ARGOCD_SYNC_HOOK },
+      },
+      podMetadata: { labels, annotations: { [NEEDS_API_ACCESS_ANNOTATION]: reason } },
+      backoffLimit: 6,
+      activeDeadline: Duration.minutes(15),
+      ttlAfterFinished: Duration.hours(1),
+      serviceAccount: this.serviceAccount,
+      automountServiceAccountToken: true,
+      securityContext: restrictedPod(c.user),
+      volumes: [tmp],
+    });
+    stableIdentity(job, labels);
+    disableServiceLinks(job);
+    addContainer(job, {
+      name: 'create-secrets',
+      image: c.image,
+      command: ['python3', '-c', credentialsProgram(secrets, labels)],
+      envVariables: {
+        POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
+        HOME: kplus.EnvValue.fromValue('/tmp'),
+        PYTHONDONTWRITEBYTECODE: kplus.EnvValue.fromValue('1'),
+      },
+    }, { resources: c.resources, user: c.user, tmp });
+    return job;
   }
 
   /** `<name>-<hash of the whole pod template>`. */

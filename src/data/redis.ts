@@ -1,14 +1,16 @@
-import { ApiObject, Duration, JsonPatch } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { checkAppObjects } from '../synth/app-objects';
 import { REDIS_PROPS, checkShape } from '../internal/props-shape';
 import { checkHost } from './database';
 import { clientsOnlyPolicy } from '../internal/network-policies';
-import { addContainer, claimTemplate, disableServiceLinks, stableHeadlessService, stableIdentity, stablePods, standardLabels } from '../internal/pod-helpers';
-import { checkResources, ComputeResources, parseBytes, resources } from '../internal/resources';
-import { restrictedPod } from '../internal/security';
-import { checkClientLabels, checkDnsSubdomain, checkImage, checkInt, checkPort, fail } from '../internal/validate';
+import { enabledOptions, volumeStorage } from './aliases';
+import { addServerService, addStatefulServer, StatefulServerOptions } from './stateful-server';
+import { addContainer, standardLabels } from '../internal/pod-helpers';
+import { checkResources, ComputeResources, resources } from '../internal/resources';
+import { addClaimTemplate, ResolvedStorage } from '../internal/storage';
+import { checkClientLabels, checkImage, checkInt, checkPort, fail } from '../internal/validate';
 
 /** How pods reach Redis (Celery broker, cache). */
 export interface RedisConnection {
@@ -32,7 +34,15 @@ export interface IRedis {
 
 /** Data kept on a volume (append-only file) across restarts. */
 export interface RedisPersistence {
-  /** Size of the `redis-data` PVC. @default '1Gi' */
+  /** Keep data on a PVC; `false`: in memory only. @default true */
+  readonly enabled?: boolean;
+  /** Size of the `redis-data` PVC. @default Size.gibibytes(1) */
+  readonly volumeSize?: Size;
+  /**
+   * Size of the `redis-data` PVC as a quantity string (`'1Gi'`).
+   * @deprecated use `volumeSize` (`Size.gibibytes(1)`)
+   * @default - see `volumeSize`
+   */
   readonly size?: string;
   /** Storage class. @default - the cluster's default storage class */
   readonly storageClassName?: string;
@@ -52,7 +62,11 @@ export interface RedisProps {
   readonly image?: string;
   /** Requests and limits. @default 100m/128Mi requests, 500m/256Mi limits */
   readonly resources?: ComputeResources;
-  /** Keep data on a PVC (AOF); `false`: in memory only, lost on restart. @default false */
+  /**
+   * Keep data on a PVC (AOF); `{ enabled: false }` (or `false`, its
+   * deprecated form): in memory only, lost on restart.
+   * @default - in memory only
+   */
   readonly persistence?: RedisPersistence | false;
   /** Labels that make a pod a client. @default { 'erp-k8s.io/redis-client': 'true' } */
   readonly clientLabels?: Record<string, string>;
@@ -62,6 +76,49 @@ export interface RedisProps {
 
 const NAME = 'redis';
 const USER = 999; // the official image's redis UID
+
+/** {@link RedisProps}, checked, defaults applied, deprecated aliases mapped. */
+interface ResolvedRedis {
+  readonly connection: RedisConnection;
+  readonly networkPolicy: boolean;
+  /** The in-cluster server; undefined for an external one. */
+  readonly server?: RedisServerConfig;
+}
+
+/** The in-cluster Redis' settings. */
+interface RedisServerConfig {
+  readonly image: string;
+  readonly resources: ComputeResources;
+  /** The data volume; undefined: in memory only. */
+  readonly persistence?: ResolvedStorage;
+}
+
+/** Checks the props once and resolves them (errors name `scope`). */
+function resolveRedis(scope: Construct, props: RedisProps): ResolvedRedis {
+  const enabled = props.enabled ?? true;
+  const port = checkPort(scope, 'port', props.port ?? 6379);
+  const database = checkInt(scope, 'database', props.database ?? 0, 0, 15);
+  const clientLabels = checkClientLabels(scope, props.clientLabels ?? { 'erp-k8s.io/redis-client': 'true' });
+  let host = NAME;
+  if (!enabled) {
+    for (const f of ['image', 'resources', 'persistence'] as const) {
+      if (props[f] !== undefined) fail(scope, f, props[f], "only applies to the in-cluster Redis; remove it or set 'enabled' to true");
+    }
+    if (props.host === undefined) fail(scope, 'host', undefined, "is required when 'enabled' is false (the external Redis host, e.g. " +
+      "'redis.example.com')");
+    host = checkHost(scope, 'host', props.host);
+  } else if (props.host !== undefined) {
+    fail(scope, 'host', props.host, `only applies with 'enabled: false'; the in-cluster Redis is reached as '${NAME}'`);
+  }
+  const connection = { host, port, database, url: `redis://${host}:${port}/${database}`, clientLabels };
+  const networkPolicy = props.networkPolicy ?? true;
+  if (!enabled) return { connection, networkPolicy };
+  const image = checkImage(scope, 'image', props.image ?? 'docker.io/library/redis:7.2.5-alpine');
+  const r = checkResources(scope, 'resources', props.resources ?? resources('100m', '128Mi', '500m', '256Mi'));
+  const p = enabledOptions(scope, 'persistence', props.persistence, false);
+  const persistence = p && volumeStorage(scope, 'persistence.', p, 'size', p.size, Size.gibibytes(1));
+  return { connection, networkPolicy, server: { image, resources: r, persistence } };
+}
 
 /**
  * A minimal Redis for the Celery broker and cache in development (seeds 001,
@@ -85,85 +142,42 @@ export class Redis extends Construct implements IRedis {
     super(scope, id);
     checkAppObjects(this);
     checkShape(this, props, REDIS_PROPS);
-    const enabled = props.enabled ?? true;
-    const port = checkPort(this, 'port', props.port ?? 6379);
-    const database = checkInt(this, 'database', props.database ?? 0, 0, 15);
-    const clientLabels = checkClientLabels(this, props.clientLabels ?? { 'erp-k8s.io/redis-client': 'true' });
-    let host = NAME;
-    if (!enabled) {
-      for (const f of ['image', 'resources', 'persistence'] as const) {
-        if (props[f] !== undefined) fail(this, f, props[f], "only applies to the in-cluster Redis; remove it or set 'enabled' to true");
-      }
-      if (props.host === undefined) fail(this, 'host', undefined, "is required when 'enabled' is false (the external Redis host, e.g. 'redis.example.com')");
-      host = checkHost(this, 'host', props.host);
-    } else if (props.host !== undefined) {
-      fail(this, 'host', props.host, `only applies with 'enabled: false'; the in-cluster Redis is reached as '${NAME}'`);
-    }
-    this.connection = { host, port, database, url: `redis://${host}:${port}/${database}`, clientLabels };
-    if (!enabled) return;
+    const config = resolveRedis(this, props);
+    this.connection = config.connection;
+    if (!config.server) return;
+    const { port, clientLabels } = config.connection;
+    const o: StatefulServerOptions = { name: NAME, labels: standardLabels(NAME, 'cache', 'erp'), port, portName: NAME, user: USER };
+    const { statefulSet } = addStatefulServer(this, o);
+    this.statefulSet = statefulSet;
+    this.addServerContainer(statefulSet, config.server, port, o.labels);
+    this.service = addServerService(this, o, statefulSet);
+    if (config.networkPolicy) this.networkPolicy = clientsOnlyPolicy(this, NAME, o.labels, clientLabels, port);
+  }
 
-    const image = checkImage(this, 'image', props.image ?? 'docker.io/library/redis:7.2.5-alpine');
-    const r = checkResources(this, 'resources', props.resources ?? resources('100m', '128Mi', '500m', '256Mi'));
-    const persistence = props.persistence ?? false;
-    const labels = standardLabels(NAME, 'cache', 'erp');
-
-    const headless = new kplus.Service(this, 'Headless', {
-      metadata: { name: `${NAME}-headless`, labels },
-      clusterIP: 'None',
-      ports: [{ name: NAME, port, targetPort: port }],
-    });
-    const sts = new kplus.StatefulSet(this, 'Resource', {
-      metadata: { name: NAME, labels },
-      podMetadata: { labels },
-      select: false,
-      replicas: 1,
-      service: headless,
-      automountServiceAccountToken: false,
-      securityContext: restrictedPod(USER, USER),
-    });
-    this.statefulSet = sts;
-    stableIdentity(sts, labels);
-    stableHeadlessService(headless, sts);
-    disableServiceLinks(sts);
+  /** The container: redis-server without password (the NetworkPolicy decides who connects), probes, its data volume. */
+  private addServerContainer(sts: kplus.StatefulSet, server: RedisServerConfig, port: number, labels: Record<string, string>): void {
     const ping = (period: number, failureThreshold: number, delay = 0) => kplus.Probe.fromCommand(
       ['sh', '-c', `redis-cli -h 127.0.0.1 -p ${port} ping | grep -q PONG`],
-      { initialDelaySeconds: Duration.seconds(delay), periodSeconds: Duration.seconds(period), timeoutSeconds: Duration.seconds(3), failureThreshold },
+      {
+        initialDelaySeconds: Duration.seconds(delay), periodSeconds: Duration.seconds(period), timeoutSeconds: Duration.seconds(3),
+        failureThreshold,
+      },
     );
-    const storage = persistence ? ['--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--save', '', '--appendonly', 'no'];
-    const server = addContainer(sts, {
+    const storage = server.persistence ? ['--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--save', '', '--appendonly', 'no'];
+    const container = addContainer(sts, {
       name: NAME,
-      image,
+      image: server.image,
       // No password: `--protected-mode no` lets other pods in; the NetworkPolicy decides which.
       command: ['redis-server', '--port', String(port), '--bind', '0.0.0.0', '--protected-mode', 'no', '--dir', '/data', ...storage],
       ports: [{ number: port, name: NAME }],
       startup: ping(5, 60),
       readiness: ping(10, 3),
       liveness: ping(20, 3, 10),
-    }, { resources: r, user: USER });
-
-    const obj = ApiObject.of(sts);
-    if (persistence) {
-      const size = persistence.size ?? '1Gi';
-      parseBytes(this, 'persistence.size', size);
-      const storageClassName = persistence.storageClassName === undefined ? undefined
-        : checkDnsSubdomain(this, 'persistence.storageClassName', persistence.storageClassName);
-      // Mounted by JSON patch (the claim comes from the template, not from a pod volume); the only mount.
-      obj.addJsonPatch(JsonPatch.add('/spec/template/spec/containers/0/volumeMounts', [{ name: `${NAME}-data`, mountPath: '/data' }]));
-      obj.addJsonPatch(JsonPatch.add('/spec/volumeClaimTemplates', [claimTemplate(`${NAME}-data`, labels, size, storageClassName)]));
-      obj.addJsonPatch(JsonPatch.add('/spec/persistentVolumeClaimRetentionPolicy', { whenDeleted: 'Retain', whenScaled: 'Retain' }));
+    }, { resources: server.resources, user: USER });
+    if (server.persistence) {
+      addClaimTemplate(sts, { name: `${NAME}-data`, labels, storage: server.persistence, container, mountPath: '/data' });
     } else {
-      server.mount('/data', kplus.Volume.fromEmptyDir(this, 'Data', 'data'));
-    }
-
-    this.service = new kplus.Service(this, 'Service', {
-      metadata: { name: NAME, labels },
-      type: kplus.ServiceType.CLUSTER_IP,
-      selector: stablePods(sts),
-      ports: [{ name: NAME, port, targetPort: port }],
-    });
-
-    if (props.networkPolicy ?? true) {
-      this.networkPolicy = clientsOnlyPolicy(this, NAME, labels, clientLabels, port);
+      container.mount('/data', kplus.Volume.fromEmptyDir(this, 'Data', 'data'));
     }
   }
 }

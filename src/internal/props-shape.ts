@@ -189,17 +189,31 @@ export const ERP_OPERATIONS_PROPS = new PropsShape('ErpOperationsProps', {
   bootstrapDelivery: 'object', resources: RESOURCES,
 });
 
+const OFFSITE_BACKUP = new PropsShape('OffsiteBackupOptions', {
+  endpoint: 'string', bucket: 'string', prefix: 'string', credentialsSecretName: 'string', credentialsSecret: 'string', region: 'string',
+  provider: 'string', forcePathStyle: 'boolean', retention: 'Duration', retentionDays: 'number', image: 'string',
+});
+
+/** {@link PostgresBackupOptions} (CostMgmtPostgresProps.backup; `false`: the deprecated form of `{ enabled: false }`). */
+export const POSTGRES_BACKUP_OPTIONS = new PropsShape('PostgresBackupOptions', {
+  enabled: 'boolean', schedule: 'string', timeZone: 'string', retention: 'Duration', retentionDays: 'number', volumeSize: 'Size', size: 'string',
+  storageClassName: 'string', volume: 'object', image: 'string', clientVersion: 'number', databases: 'array', archives: 'array',
+  offsite: OFFSITE_BACKUP, restore: 'boolean', preMigrationTimeout: 'Duration', resources: RESOURCES, timeout: 'Duration', initialBackup: 'boolean',
+}, true);
+
 /** {@link CostMgmtPostgresProps}. */
 export const COST_MGMT_POSTGRES_PROPS = new PropsShape('CostMgmtPostgresProps', {
-  enabled: 'boolean', host: 'string', port: 'number', databaseName: 'string', username: 'string', existingSecret: 'string', image: 'string',
-  storageSize: 'string', storageClassName: 'string', resources: RESOURCES, extensions: 'string[]', roles: 'string[]', databases: 'array',
+  enabled: 'boolean', host: 'string', port: 'number', databaseName: 'string', username: 'string', secretName: 'string', existingSecret: 'string',
+  image: 'string', volumeSize: 'Size', storageSize: 'string', storageClassName: 'string', resources: RESOURCES, extensions: 'string[]',
+  roles: 'string[]', databases: 'array',
   sharedPreloadLibraries: 'string[]', startupTimeout: 'Duration', credentialsImage: 'string', credentialsResources: RESOURCES,
-  backup: 'any', clientLabels: 'map', networkPolicy: 'boolean', version: 'number', sslMode: 'string', caSecretName: 'string', tls: 'object',
+  backup: POSTGRES_BACKUP_OPTIONS, clientLabels: 'map', networkPolicy: 'boolean', version: 'number', sslMode: 'string', caSecretName: 'string', tls: 'object',
 });
 
 /** {@link RedisProps}. */
 export const REDIS_PROPS = new PropsShape('RedisProps', {
-  enabled: 'boolean', host: 'string', port: 'number', database: 'number', image: 'string', resources: RESOURCES, persistence: 'any',
+  enabled: 'boolean', host: 'string', port: 'number', database: 'number', image: 'string', resources: RESOURCES,
+  persistence: new PropsShape('RedisPersistence', { enabled: 'boolean', volumeSize: 'Size', size: 'string', storageClassName: 'string' }, true),
   clientLabels: 'map', networkPolicy: 'boolean',
 });
 

@@ -238,7 +238,8 @@ describe('CostMgmtPostgres (in-cluster)', () => {
       expect(env(container(job, 'dump'), 'BACKUP_KIND').value).toBe('initial');
       expect(podSpec(job).volumes).toEqual(podSpec(cron).volumes);
       expect(podSpec(job).volumes.find((v: Manifest) => v.name === 'pvc-postgres-backups').persistentVolumeClaim.claimName).toBe('postgres-backups');
-      expect(job.metadata.annotations).toMatchObject({ 'argocd.argoproj.io/hook': 'Sync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation' });
+      expect(job.metadata.annotations)
+        .toMatchObject({ 'argocd.argoproj.io/hook': 'Sync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation' });
       expect(job.spec.template.metadata.labels).toEqual(cron.spec.jobTemplate.spec.template.metadata.labels); // the backup egress policy admits it
       expect(objs.indexOf(job)).toBeGreaterThan(objs.findIndex((o) => o.kind === 'StatefulSet'));
       expect(db.backup!.initialJob).toBeDefined();
@@ -296,13 +297,17 @@ describe('CostMgmtPostgres (in-cluster)', () => {
 
     test('the SQL is idempotent: IF NOT EXISTS, DO blocks, \\gexec for CREATE DATABASE', () => {
       // GIVEN / WHEN
-      const sql = postgresInitSql({ databaseName: 'koku', extensions: ['pg_stat_statements'], roles: ['hive'], databases: [{ name: 'hive', owner: 'hive' }] });
+      const sql = postgresInitSql({
+        databaseName: 'koku', extensions: ['pg_stat_statements'], roles: ['hive'], databases: [{ name: 'hive', owner: 'hive' }],
+      });
       // THEN
       expect(sql).toContain('\\set ON_ERROR_STOP on');
       expect(sql).toContain('CREATE EXTENSION IF NOT EXISTS "pg_stat_statements";');
-      expect(sql).toMatch(/DO \$\$\nBEGIN\n {2}IF NOT EXISTS \(SELECT FROM pg_catalog\.pg_roles WHERE rolname = 'hive'\) THEN\n {4}CREATE ROLE "hive" WITH LOGIN;/);
+      expect(sql).toMatch(
+        /DO \$\$\nBEGIN\n {2}IF NOT EXISTS \(SELECT FROM pg_catalog\.pg_roles WHERE rolname = 'hive'\) THEN\n {4}CREATE ROLE "hive" WITH LOGIN;/);
       expect(sql).toContain('EXCEPTION WHEN duplicate_object THEN');
-      expect(sql).toContain("SELECT 'CREATE DATABASE \"hive\" OWNER \"hive\"' WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE datname = 'hive') \\gexec");
+      expect(sql).toContain("SELECT 'CREATE DATABASE \"hive\" OWNER \"hive\"' WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_database WHERE " +
+        "datname = 'hive') \\gexec");
       expect(sql).toContain('ALTER DATABASE "hive" OWNER TO "hive";');
       expect(sql).toContain('\\connect "koku"');
       // every CREATE is guarded: inside a DO block, IF NOT EXISTS, or a \gexec string
@@ -320,12 +325,16 @@ describe('CostMgmtPostgres (in-cluster)', () => {
       expect(sql).toContain('ALTER ROLE "hive" WITH LOGIN PASSWORD :\'erp_password\';');
       expect(sql).toContain("RAISE EXCEPTION 'PGINIT_PASSWORD_HIVE is empty or shorter than 16 characters'");
       expect(sql).toContain('ALTER ROLE postgres WITH PASSWORD NULL;');
-      expect(postgresInitSql({ databaseName: 'koku', extensions: [], roles: [], databases: [], superuserLocalOnly: false })).not.toContain('ALTER ROLE postgres');
+      expect(postgresInitSql({ databaseName: 'koku', extensions: [], roles: [], databases: [], superuserLocalOnly: false }))
+        .not.toContain('ALTER ROLE postgres');
     });
 
     test('extensions, roles and databases are props', () => {
       // GIVEN / WHEN
-      const { db } = synthPostgres({ extensions: ['pg_trgm', 'uuid-ossp'], roles: ['metastore'], databases: [{ name: 'metastore', owner: 'metastore' }, { name: 'reports', owner: 'koku' }] });
+      const { db } = synthPostgres({
+        extensions: ['pg_trgm', 'uuid-ossp'], roles: ['metastore'],
+        databases: [{ name: 'metastore', owner: 'metastore' }, { name: 'reports', owner: 'koku' }],
+      });
       // THEN
       expect(db.initSql).toContain('CREATE EXTENSION IF NOT EXISTS "uuid-ossp";');
       expect(db.initSql).toContain('CREATE ROLE "metastore" WITH LOGIN;');
@@ -398,7 +407,9 @@ describe('CostMgmtPostgres (in-cluster)', () => {
       // selects the server's pods and nothing else of ours
       for (const [k, v] of Object.entries(np.spec.podSelector.matchLabels)) expect(sts.spec.template.metadata.labels[k]).toBe(v);
       expect(one(objs, 'CronJob', 'postgres-backup').spec.jobTemplate.spec.template.metadata.labels['app.kubernetes.io/component']).toBe('backup');
-      expect(np.spec.ingress).toEqual([{ from: [{ podSelector: { matchLabels: { 'erp-k8s.io/postgres-client': 'true' } } }], ports: [{ protocol: 'TCP', port: 5432 }] }]);
+      expect(np.spec.ingress).toEqual([
+        { from: [{ podSelector: { matchLabels: { 'erp-k8s.io/postgres-client': 'true' } } }], ports: [{ protocol: 'TCP', port: 5432 }] },
+      ]);
       expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
       expect(np.spec.egress).toEqual([]);
     });
@@ -453,20 +464,30 @@ describe('CostMgmtPostgres (external)', () => {
 describe('CostMgmtPostgres validation', () => {
   test.each<[string, CostMgmtPostgresProps, string]>([
     ['retention is negative', { backup: { retentionDays: -1 } }, "test/Postgres: 'backup.retentionDays' (-1) must be an integer from 1 to 3650"],
-    ['the storage size is not a quantity', { storageSize: '20 Gigs' }, "test/Postgres: 'storageSize' (\"20 Gigs\") must be a Kubernetes byte quantity"],
-    ['an extension name injects SQL', { extensions: ['hive; DROP TABLE x'] }, "test/Postgres: 'extensions[0]' (\"hive; DROP TABLE x\") must be a PostgreSQL extension name"],
-    ['a role name injects SQL', { roles: ['hive; DROP TABLE x'] }, "test/Postgres: 'roles[0]' (\"hive; DROP TABLE x\") must be a plain SQL identifier"],
-    ['a database name injects SQL', { databases: [{ name: "x' OR '1", owner: 'hive' }] }, "test/Postgres: 'databases[0].name' (\"x' OR '1\") must be a plain SQL identifier"],
-    ['the schedule is not cron', { backup: { schedule: 'every day' } }, "test/Postgres: 'backup.schedule' (\"every day\") must be a five-field cron expression"],
+    ['the storage size is not a quantity', { storageSize: '20 Gigs' },
+      "test/Postgres: 'storageSize' (\"20 Gigs\") must be a Kubernetes byte quantity"],
+    ['an extension name injects SQL', { extensions: ['hive; DROP TABLE x'] },
+      "test/Postgres: 'extensions[0]' (\"hive; DROP TABLE x\") must be a PostgreSQL extension name"],
+    ['a role name injects SQL', { roles: ['hive; DROP TABLE x'] },
+      "test/Postgres: 'roles[0]' (\"hive; DROP TABLE x\") must be a plain SQL identifier"],
+    ['a database name injects SQL', { databases: [{ name: "x' OR '1", owner: 'hive' }] },
+      "test/Postgres: 'databases[0].name' (\"x' OR '1\") must be a plain SQL identifier"],
+    ['the schedule is not cron', { backup: { schedule: 'every day' } },
+      "test/Postgres: 'backup.schedule' (\"every day\") must be a five-field cron expression"],
     ['a role is reserved', { roles: ['pg_monitor'] }, "test/Postgres: 'roles[0]' (\"pg_monitor\") is reserved by PostgreSQL"],
-    ['a database owner is unknown', { databases: [{ name: 'hive', owner: 'nobody' }] }, "test/Postgres: 'databases[0].owner' (\"nobody\") must be one of 'roles' (hive) or the application user 'koku'"],
+    ['a database owner is unknown', { databases: [{ name: 'hive', owner: 'nobody' }] },
+      "test/Postgres: 'databases[0].owner' (\"nobody\") must be one of 'roles' (hive) or the application user 'koku'"],
     ['a role is given twice', { roles: ['hive', 'hive'] }, "test/Postgres: 'roles' (\"hive\") is given twice"],
-    ['the image is latest', { image: 'quay.io/sclorg/postgresql-13-c9s:latest' }, "test/Postgres: 'image' (\"quay.io/sclorg/postgresql-13-c9s:latest\") must be pinned"],
+    ['the image is latest', { image: 'quay.io/sclorg/postgresql-13-c9s:latest' },
+      "test/Postgres: 'image' (\"quay.io/sclorg/postgresql-13-c9s:latest\") must be pinned"],
     ['the username injects SQL', { username: 'koku"; --' }, "test/Postgres: 'username' (\"koku\\\"; --\") must be a plain SQL identifier"],
-    ['host is given for the in-cluster server', { host: 'db.example.com' }, "test/Postgres: 'host' (\"db.example.com\") only applies with 'enabled: false'"],
+    ['host is given for the in-cluster server', { host: 'db.example.com' },
+      "test/Postgres: 'host' (\"db.example.com\") only applies with 'enabled: false'"],
     ['host is missing for an external server', { enabled: false }, "test/Postgres: 'host' (undefined) is required when 'enabled' is false"],
-    ['a server prop is given for an external server', { enabled: false, host: 'db', roles: ['hive'], version: 15 }, "test/Postgres: 'roles' ([\"hive\"]) only applies to the in-cluster server"],
-    ['requests exceed limits', { resources: { requests: { cpu: '4', memory: '1Gi' }, limits: { cpu: '2', memory: '2Gi' } } }, "test/Postgres: 'resources.requests.cpu' (\"4\") must not exceed 'resources.limits.cpu' (2)"],
+    ['a server prop is given for an external server', { enabled: false, host: 'db', roles: ['hive'], version: 15 },
+      "test/Postgres: 'roles' ([\"hive\"]) only applies to the in-cluster server"],
+    ['requests exceed limits', { resources: { requests: { cpu: '4', memory: '1Gi' }, limits: { cpu: '2', memory: '2Gi' } } },
+      "test/Postgres: 'resources.requests.cpu' (\"4\") must not exceed 'resources.limits.cpu' (2)"],
     ['the backup size is not a quantity', { backup: { size: '5 GB' } }, "test/Postgres: 'backup.size' (\"5 GB\") must be a Kubernetes byte quantity"],
     ['the client labels are empty', { clientLabels: {} }, "test/Postgres: 'clientLabels' ({}) must hold at least one label"],
   ])('fails when %s', (_name, props, message) => {
@@ -509,7 +530,9 @@ describe('CostMgmtPostgres TLS and server version', () => {
   test('external: TLS required by default; verify-full with a CA; the version travels with the connection', () => {
     expect(synthPostgres({ enabled: false, host: 'db.example.com', version: 15, backup: false }).db.connection)
       .toMatchObject({ sslMode: 'require', serverVersion: 15 });
-    expect(synthPostgres({ enabled: false, host: 'db.example.com', version: 16, backup: false, sslMode: PostgresSslMode.VERIFY_FULL, caSecretName: 'db-ca' }).db.connection)
+    expect(synthPostgres({
+      enabled: false, host: 'db.example.com', version: 16, backup: false, sslMode: PostgresSslMode.VERIFY_FULL, caSecretName: 'db-ca',
+    }).db.connection)
       .toMatchObject({ sslMode: 'verify-full', caSecretName: 'db-ca', serverVersion: 16 });
   });
 
@@ -537,24 +560,31 @@ describe('CostMgmtPostgres TLS and server version', () => {
 
   test.each<[string, CostMgmtPostgresProps, string]>([
     ['an external server has no version', { enabled: false, host: 'db.example.com' },
-      "test/Postgres: 'version' (undefined) is required when 'enabled' is false: the backup client (pg_dump) must be of the external server's major version or newer; give it, e.g. version: 15"],
+      "test/Postgres: 'version' (undefined) is required when 'enabled' is false: the backup client (pg_dump) must be of the external " +
+        "server's major version or newer; give it, e.g. version: 15"],
     ['the version is not a major version', { enabled: false, host: 'db.example.com', version: 9.6 },
       "test/Postgres: 'version' (9.6) must be the server's PostgreSQL major version, an integer from 10 to 99 (e.g. 15)"],
     ['the version contradicts the image', { version: 15 },
-      "test/Postgres: 'version' (15) must match the major version of 'image' (quay.io/sclorg/postgresql-13-c9s:c9s: 13); drop 'version' or change the image"],
+      "test/Postgres: 'version' (15) must match the major version of 'image' (quay.io/sclorg/postgresql-13-c9s:c9s: 13); drop 'version' or " +
+        "change the image"],
     ['the image does not name a version and none is given', { image: 'registry.example.com/db/server:2024.1' },
-      "test/Postgres: 'version' (undefined) is required: the major version cannot be read from 'image' (registry.example.com/db/server:2024.1); give it, e.g. version: 15"],
+      "test/Postgres: 'version' (undefined) is required: the major version cannot be read from 'image' " +
+        "(registry.example.com/db/server:2024.1); give it, e.g. version: 15"],
     ['verify-full has no CA', { enabled: false, host: 'db', version: 15, sslMode: PostgresSslMode.VERIFY_FULL },
       "test/Postgres: 'sslMode' (\"verify-full\") needs 'caSecretName': a Secret with the key 'ca.crt', the CA that signed the server's certificate"],
-    ['verify-ca has no CA', { tls: { secretName: 'pg-tls' }, sslMode: PostgresSslMode.VERIFY_CA }, "test/Postgres: 'sslMode' (\"verify-ca\") needs 'caSecretName'"],
+    ['verify-ca has no CA', { tls: { secretName: 'pg-tls' }, sslMode: PostgresSslMode.VERIFY_CA },
+      "test/Postgres: 'sslMode' (\"verify-ca\") needs 'caSecretName'"],
     ['a CA is given with TLS disabled', { enabled: false, host: 'db', version: 15, sslMode: PostgresSslMode.DISABLE, caSecretName: 'db-ca' },
       "test/Postgres: 'caSecretName' (\"db-ca\") cannot be combined with 'sslMode: disable' (no TLS, so no certificate to check); drop one of them"],
-    ['the CA Secret name is invalid', { enabled: false, host: 'db', version: 15, caSecretName: 'DB CA' }, "test/Postgres: 'caSecretName' (\"DB CA\") must be a DNS-1123 subdomain"],
+    ['the CA Secret name is invalid', { enabled: false, host: 'db', version: 15, caSecretName: 'DB CA' },
+      "test/Postgres: 'caSecretName' (\"DB CA\") must be a DNS-1123 subdomain"],
     ['the sslMode is unknown', { enabled: false, host: 'db', version: 15, sslMode: 'on' as PostgresSslMode },
       "test/Postgres: 'sslMode' (\"on\") must be one of disable, prefer, require, verify-ca, verify-full (PostgresSslMode)"],
     ['the in-cluster server is asked for TLS it cannot serve', { sslMode: PostgresSslMode.REQUIRE },
-      "test/Postgres: 'sslMode' (\"require\") needs 'tls' on the in-cluster server (it serves TLS only with a certificate): add tls: { secretName: '<kubernetes.io/tls Secret>' }, or use 'prefer' or 'disable'"],
-    ['the TLS Secret name is invalid', { tls: { secretName: 'Postgres_TLS' } }, "test/Postgres: 'tls.secretName' (\"Postgres_TLS\") must be a DNS-1123 subdomain"],
+      "test/Postgres: 'sslMode' (\"require\") needs 'tls' on the in-cluster server (it serves TLS only with a certificate): add tls: { " +
+        "secretName: '<kubernetes.io/tls Secret>' }, or use 'prefer' or 'disable'"],
+    ['the TLS Secret name is invalid', { tls: { secretName: 'Postgres_TLS' } },
+      "test/Postgres: 'tls.secretName' (\"Postgres_TLS\") must be a DNS-1123 subdomain"],
     ['tls is given for an external server', { enabled: false, host: 'db', version: 15, tls: { secretName: 'pg-tls' } },
       "test/Postgres: 'tls' ({\"secretName\":\"pg-tls\"}) only applies to the in-cluster server"],
   ])('fails when %s', (_name, props, message) => {
@@ -590,11 +620,13 @@ describe('CostMgmtPostgres.databaseFor', () => {
   test('fails when the database is not one of the server\'s', () => {
     const { db } = synthPostgres(props);
     expect(() => db.databaseFor('billing')).toThrow(
-      "test/Postgres: 'databaseFor' (\"billing\") must be one of the server's 'databases' (hive, api_gateway, reports); add { name: 'billing', owner: '<role>' } to 'databases' (and the owner to 'roles')");
+      "test/Postgres: 'databaseFor' (\"billing\") must be one of the server's 'databases' (hive, api_gateway, reports); add { name: " +
+        "'billing', owner: '<role>' } to 'databases' (and the owner to 'roles')");
   });
 
   test('fails when the server is external (it creates no databases)', () => {
     const { db } = synthPostgres({ enabled: false, host: 'db', version: 15, backup: false });
-    expect(() => db.databaseFor('api_gateway')).toThrow(/'databaseFor' \("api_gateway"\) must be one of the server's 'databases' \(none\).*ExternalDatabase.of\(\)/);
+    expect(() => db.databaseFor('api_gateway'))
+      .toThrow(/'databaseFor' \("api_gateway"\) must be one of the server's 'databases' \(none\).*ExternalDatabase.of\(\)/);
   });
 });

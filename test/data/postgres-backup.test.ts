@@ -24,7 +24,9 @@ function synthDb(backup: PostgresBackupOptions = {}, props: CostMgmtPostgresProp
 }
 
 const env = (c: Manifest, name: string) => c.env?.find((e: Manifest) => e.name === name);
-const names = (w: Manifest) => ({ init: (podSpec(w).initContainers ?? []).map((c: Manifest) => c.name), main: podSpec(w).containers.map((c: Manifest) => c.name) });
+const names = (w: Manifest) => ({
+  init: (podSpec(w).initContainers ?? []).map((c: Manifest) => c.name), main: podSpec(w).containers.map((c: Manifest) => c.name),
+});
 
 describe('backup sets', () => {
   test('order: dump, archive (seal), upload, prune off-site, then prune locally: nothing is pruned unless everything before succeeded', () => {
@@ -43,7 +45,8 @@ describe('backup sets', () => {
     expect(env(dump, 'DB_COUNT').value).toBe('4');
     const dbs = [0, 1, 2, 3].map((i) => [env(dump, `DB_NAME_${i}`).value, env(dump, `DB_USER_${i}`).valueFrom.secretKeyRef.name]);
     expect(dbs).toEqual([
-      ['koku', 'postgres-credentials'], ['hive', 'postgres-hive-credentials'], ['api_gateway', 'postgres-api-gateway-credentials'], ['reports', 'reports-db'],
+      ['koku', 'postgres-credentials'], ['hive', 'postgres-hive-credentials'], ['api_gateway', 'postgres-api-gateway-credentials'], ['reports',
+        'reports-db'],
     ]);
     expect(dump.command[2]).toContain('pg_dumpall --globals-only --no-role-passwords');
     // passwords only by reference
@@ -59,7 +62,8 @@ describe('backup sets', () => {
     expect(env(upload, 'RCLONE_CONFIG_OFFSITE_ENDPOINT').value).toBe('https://minio.example.com:9000');
     expect(env(upload, 'RCLONE_CONFIG_OFFSITE_FORCE_PATH_STYLE').value).toBe('true');
     expect(env(upload, 'RCLONE_CONFIG_OFFSITE_ACCESS_KEY_ID').valueFrom.secretKeyRef).toEqual({ name: 'backup-s3', key: 'AWS_ACCESS_KEY_ID' });
-    expect(env(upload, 'RCLONE_CONFIG_OFFSITE_SECRET_ACCESS_KEY').valueFrom.secretKeyRef).toEqual({ name: 'backup-s3', key: 'AWS_SECRET_ACCESS_KEY' });
+    expect(env(upload, 'RCLONE_CONFIG_OFFSITE_SECRET_ACCESS_KEY').valueFrom.secretKeyRef)
+      .toEqual({ name: 'backup-s3', key: 'AWS_SECRET_ACCESS_KEY' });
     // default prefix: <namespace>/<name>
     expect(env(upload, 'OFFSITE_PREFIX').value).toBe('erp/postgres');
     expect(upload.command[2]).toContain('rclone copy');
@@ -160,8 +164,9 @@ describe('the client follows the server', () => {
   });
 
   test('an explicit clientVersion is believed (and still compared)', () => {
-    expect(() => synthDb({ image: 'registry.example.com/tools/pg:1.0', clientVersion: 13 }, { enabled: false, host: 'db', version: 15 })).toThrow(/must be PostgreSQL 15/);
-    expect(() => synthDb({ image: 'registry.example.com/tools/pg:1.0', clientVersion: 16 }, { enabled: false, host: 'db', version: 15 })).not.toThrow();
+    const external = { enabled: false, host: 'db', version: 15 };
+    expect(() => synthDb({ image: 'registry.example.com/tools/pg:1.0', clientVersion: 13 }, external)).toThrow(/must be PostgreSQL 15/);
+    expect(() => synthDb({ image: 'registry.example.com/tools/pg:1.0', clientVersion: 16 }, external)).not.toThrow();
   });
 });
 
@@ -188,7 +193,8 @@ describe('pre-migration dump', () => {
     expect(env(container(dump, 'record'), 'MARKER_RELEASE').value).toBe(migrate.metadata.name);
     expect(api.migrationJob!.preMigrationBackupJob).toBeDefined();
     // the migration Job knows its own name from its pod label; the API's migrate init container from the manifests
-    expect(env(container(migrate, 'migrate'), 'ERP_K8S_RELEASE').valueFrom.fieldRef).toMatchObject({ fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" });
+    expect(env(container(migrate, 'migrate'),
+      'ERP_K8S_RELEASE').valueFrom.fieldRef).toMatchObject({ fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" });
     const dep = one(objs, 'Deployment', 'erp-api-app');
     expect(env(container(dep, 'migrate'), 'ERP_K8S_RELEASE').value).toBe(migrate.metadata.name);
     expect(env(container(dep, 'migrate'), 'ERP_K8S_BACKUP_WAIT_SECONDS').value).toBe('1200');
@@ -208,7 +214,8 @@ describe('pre-migration dump', () => {
       'argocd.argoproj.io/hook': 'PreSync', 'argocd.argoproj.io/sync-wave': '-2',
     });
     const np = one(objs, 'NetworkPolicy', 'erp-api-pre-migration-backup-egress');
-    expect(np.metadata.annotations).toMatchObject({ 'helm.sh/hook': 'pre-upgrade', 'helm.sh/hook-weight': '-3', 'argocd.argoproj.io/sync-wave': '-3' });
+    expect(np.metadata.annotations).toMatchObject({ 'helm.sh/hook': 'pre-upgrade', 'helm.sh/hook-weight': '-3',
+      'argocd.argoproj.io/sync-wave': '-3' });
     expect(np.spec.podSelector.matchLabels).toEqual({ 'erp-k8s.io/pre-migration-backup': 'erp-api' });
     expect(dump.spec.template.metadata.labels['erp-k8s.io/pre-migration-backup']).toBe('erp-api');
     // a plain Job under kubectl: no hooks at all
@@ -221,7 +228,8 @@ describe('pre-migration dump', () => {
     new ErpApi(chart, 'Api', { image: 'registry.example.com/erp/api:1.4.2', database, preMigrationBackup: false });
     const objs = Testing.synth(chart) as Manifest[];
     expect(all(objs, 'Job').map((j) => j.metadata.name).filter((n) => n.includes('pre-migration'))).toEqual([]);
-    const envNames = (o: Manifest[]) => o.filter((x) => ['Job', 'Deployment'].includes(x.kind)).flatMap(containers).flatMap((c) => (c.env ?? []).map((e: Manifest) => e.name));
+    const envNames = (o: Manifest[]) => o.filter((x) => ['Job',
+      'Deployment'].includes(x.kind)).flatMap(containers).flatMap((c) => (c.env ?? []).map((e: Manifest) => e.name));
     expect(envNames(objs)).not.toContain('ERP_K8S_RELEASE');
     const bare = new Chart(Testing.app(), 'test', { namespace: 'erp' });
     new ErpApi(bare, 'Api', { image: 'registry.example.com/erp/api:1.4.2', database: new CostMgmtPostgres(bare, 'Db', { backup: false }) });

@@ -65,7 +65,8 @@ describe('Redis (in-cluster)', () => {
     // THEN
     const sts = one(objs, 'StatefulSet');
     const c = container(sts, 'redis');
-    expect(c.command).toEqual(['redis-server', '--port', '6379', '--bind', '0.0.0.0', '--protected-mode', 'no', '--dir', '/data', '--save', '', '--appendonly', 'no']);
+    expect(c.command).toEqual(['redis-server', '--port', '6379', '--bind', '0.0.0.0', '--protected-mode', 'no', '--dir', '/data', '--save', '',
+      '--appendonly', 'no']);
     expect(podSpec(sts).volumes).toContainEqual({ name: 'data', emptyDir: {} });
     expect(sts.spec.volumeClaimTemplates).toBeUndefined();
   });
@@ -81,7 +82,8 @@ describe('Redis (in-cluster)', () => {
     const t = sts.spec.volumeClaimTemplates[0];
     expect(t.metadata.name).toBe('redis-data');
     expect(t.metadata.annotations['helm.sh/resource-policy']).toBe('keep');
-    expect(t.spec).toEqual({ accessModes: ['ReadWriteOnce'], storageClassName: 'ssd', resources: { requests: { storage: '2Gi' } }, volumeMode: 'Filesystem' });
+    expect(t.spec)
+      .toEqual({ accessModes: ['ReadWriteOnce'], storageClassName: 'ssd', resources: { requests: { storage: '2Gi' } }, volumeMode: 'Filesystem' });
     expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
   });
 
@@ -93,7 +95,9 @@ describe('Redis (in-cluster)', () => {
     const labels = one(objs, 'StatefulSet').spec.template.metadata.labels;
     for (const [k, v] of Object.entries(np.spec.podSelector.matchLabels)) expect(labels[k]).toBe(v);
     expect(np.spec.podSelector.matchLabels['app.kubernetes.io/name']).toBe('redis');
-    expect(np.spec.ingress).toEqual([{ from: [{ podSelector: { matchLabels: { 'example.com/cache': 'yes' } } }], ports: [{ protocol: 'TCP', port: 6379 }] }]);
+    expect(np.spec.ingress).toEqual([
+      { from: [{ podSelector: { matchLabels: { 'example.com/cache': 'yes' } } }], ports: [{ protocol: 'TCP', port: 6379 }] },
+    ]);
     expect(np.spec.egress).toEqual([]);
     expect(all(synthRedis({ networkPolicy: false }).objs, 'NetworkPolicy')).toEqual([]);
   });
@@ -115,11 +119,14 @@ describe('Redis validation', () => {
   test.each<[string, RedisProps, string]>([
     ['the database index is out of range', { database: 16 }, "test/Redis: 'database' (16) must be an integer from 0 to 15"],
     ['the port is 0', { port: 0 }, "test/Redis: 'port' (0) must be an integer from 1 to 65535"],
-    ['the persistence size is not a quantity', { persistence: { size: '1 GB' } }, "test/Redis: 'persistence.size' (\"1 GB\") must be a Kubernetes byte quantity"],
+    ['the persistence size is not a quantity', { persistence: { size: '1 GB' } },
+      "test/Redis: 'persistence.size' (\"1 GB\") must be a Kubernetes byte quantity"],
     ['the image is latest', { image: 'redis:latest' }, "test/Redis: 'image' (\"redis:latest\") must be pinned"],
-    ['host is given for the in-cluster Redis', { host: 'redis.example.com' }, "test/Redis: 'host' (\"redis.example.com\") only applies with 'enabled: false'"],
+    ['host is given for the in-cluster Redis', { host: 'redis.example.com' },
+      "test/Redis: 'host' (\"redis.example.com\") only applies with 'enabled: false'"],
     ['host is missing for an external Redis', { enabled: false }, "test/Redis: 'host' (undefined) is required when 'enabled' is false"],
-    ['persistence is given for an external Redis', { enabled: false, host: 'r', persistence: {} }, "test/Redis: 'persistence' ({}) only applies to the in-cluster Redis"],
+    ['persistence is given for an external Redis', { enabled: false, host: 'r', persistence: {} },
+      "test/Redis: 'persistence' ({}) only applies to the in-cluster Redis"],
     ['a client label is invalid', { clientLabels: { 'bad key!': 'x' } }, "test/Redis: 'clientLabels.bad key!' (\"x\") must be a Kubernetes label"],
   ])('fails when %s', (_name, props, message) => {
     expect(() => synthRedis(props)).toThrow(message);
