@@ -44,8 +44,13 @@ export interface ErpApiMedia {
   /** `false` turns it off. @default true */
   readonly enabled?: boolean;
   /**
-   * Size of the volume. A quantity string (`'20Gi'`) is still accepted.
+   * Size of the volume.
    * @default Size.gibibytes(20)
+   */
+  readonly volumeSize?: Size;
+  /**
+   * Size of the volume.
+   * @deprecated use `volumeSize` (a `Size`); a quantity string (`'20Gi'`) is still accepted here
    */
   readonly size?: Size | string;
   /** @default 'local-path' */

@@ -4,14 +4,14 @@ import { Construct } from 'constructs';
 import { IDatabase } from '../data/database';
 import { INGRESS_NGINX, PROMETHEUS, TrafficSource } from '../internal/network-policies';
 import { standardLabels } from '../internal/pod-helpers';
-import { checkResources, parseBytes, resources } from '../internal/resources';
+import { checkResources, resources } from '../internal/resources';
 import { DEFAULT_USER } from '../internal/security';
 import { checkDnsSubdomain, checkHostname, checkImage, checkInt, checkLabels, checkPort, fail } from '../internal/validate';
 import { Migrations } from '../migrations/migrations';
 import { AppEnvOptions } from './app-env';
 import { ErpApiIngress, ErpApiProps, VpaMode } from './erp-api-props';
 import { httpProbes } from './probes';
-import { enabledFeature, sizeQuantity } from './props-aliases';
+import { aliased, enabledOptions, storageQuantity } from '../internal/dialect';
 import { ResolvedIngress, ResolvedWebService } from './web-service';
 import { bodySize, checkTermination } from './web-service-parts';
 
@@ -41,7 +41,7 @@ export interface ResolvedErpApi {
 
 /** Resolves the HPA: `undefined` when off. */
 function resolveScaling(scope: Construct, props: ErpApiProps): ResolvedErpApi['scaling'] {
-  const a = enabledFeature(props.autoscaling);
+  const a = enabledOptions(scope, 'autoscaling', props.autoscaling, true);
   if (!a) return undefined;
   const scaling = {
     min: checkInt(scope, 'autoscaling.minReplicas', a.minReplicas ?? 1, 1, 1000),
@@ -59,7 +59,7 @@ function resolveScaling(scope: Construct, props: ErpApiProps): ResolvedErpApi['s
 
 /** Resolves the VPA: its update mode, `undefined` when off. */
 function resolveVpa(scope: Construct, props: ErpApiProps, hpa: boolean): VpaMode | undefined {
-  const v = enabledFeature(props.vpa);
+  const v = enabledOptions(scope, 'vpa', props.vpa, true);
   if (!v) return undefined;
   const mode = v.updateMode ?? (hpa ? VpaMode.OFF : VpaMode.RECREATE);
   if (hpa && mode !== VpaMode.OFF) {
@@ -71,10 +71,10 @@ function resolveVpa(scope: Construct, props: ErpApiProps, hpa: boolean): VpaMode
 
 /** Resolves the media volume: `undefined` when off. */
 function resolveMedia(scope: Construct, props: ErpApiProps): ResolvedErpApi['media'] {
-  const m = enabledFeature(props.media);
+  const m = enabledOptions(scope, 'media', props.media, true);
   if (!m) return undefined;
-  const size = sizeQuantity(scope, 'media.size', m.size ?? Size.gibibytes(20));
-  parseBytes(scope, 'media.size', size);
+  const given = aliased<Size | string>(scope, 'media.volumeSize', m.volumeSize, 'media.size', m.size);
+  const size = storageQuantity(scope, m.size !== undefined ? 'media.size' : 'media.volumeSize', given ?? Size.gibibytes(20));
   return {
     size,
     storageClassName: checkDnsSubdomain(scope, 'media.storageClassName', m.storageClassName ?? 'local-path'),
@@ -85,7 +85,7 @@ function resolveMedia(scope: Construct, props: ErpApiProps): ResolvedErpApi['med
 
 /** Resolves Prometheus scraping: `undefined` when off. */
 function resolveMetrics(scope: Construct, props: ErpApiProps, port: number): ResolvedErpApi['metrics'] {
-  const m = enabledFeature(props.metrics);
+  const m = enabledOptions(scope, 'metrics', props.metrics, true);
   if (!m) return undefined;
   const metricsPort = checkPort(scope, 'metrics.port', m.port ?? 8001);
   if (metricsPort === port) fail(scope, 'metrics.port', metricsPort, `must differ from 'port' (${port})`);
@@ -137,7 +137,7 @@ export function resolveErpApi(scope: Construct, props: ErpApiProps, name: string
   const termination = checkTermination(scope, props.preStopDelay, props.terminationGracePeriod);
   const labels = { ...standardLabels(name, 'api', 'erp'), ...checkLabels(scope, 'labels', props.labels ?? {}) };
   const metrics = resolveMetrics(scope, props, port);
-  const np = enabledFeature(props.networkPolicy);
+  const np = enabledOptions(scope, 'networkPolicy', props.networkPolicy, true);
   const web: ResolvedWebService = {
     name, deployment: { name: `${name}-app`, id: 'Resource' }, labels, image, user, port, command: props.command,
     extraPorts: metrics ? [{ number: metrics.port, name: 'metrics' }] : [],

@@ -1,4 +1,3 @@
-import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ServiceMonitor } from '../../imports/servicemonitor-monitoring.coreos.com';
@@ -12,7 +11,7 @@ import { ResolvedErpApi, resolveErpApi } from './erp-api-resolve';
 import { MigrationJob } from '../migrations/migration-job';
 import { Migrations } from '../migrations/migrations';
 import { stablePods, TEMPLATE_HASH_LENGTH } from '../internal/pod-helpers';
-import { quantity } from '../internal/resources';
+import { setClaimSize } from '../internal/storage';
 import { checkDerivedName, checkDns1035Label, CRONJOB_NAME_MAX, fail, JOB_NAME_MAX } from '../internal/validate';
 import { dnsEgressRule, peerOf, tcpPorts } from '../internal/network-policies';
 import { addWebIngress, addWebMigrationJob, addWebPdb, addWebService, addWebWorkload, WebDependencies } from './web-service';
@@ -125,7 +124,7 @@ export class ErpApi extends Construct implements IErpApp {
       storageClassName: m.storageClassName,
       volumeMode: kplus.PersistentVolumeMode.FILE_SYSTEM,
     });
-    ApiObject.of(claim).addJsonPatch(JsonPatch.add('/spec/resources', { requests: { storage: quantity(m.size) } }));
+    setClaimSize(claim, m.size);
     app.mount(m.mountPath, kplus.Volume.fromPersistentVolumeClaim(this, 'MediaVolume', claim));
     return claim;
   }

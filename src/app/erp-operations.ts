@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { checkAppObjects } from '../synth/app-objects';
 import { ERP_OPERATIONS_PROPS, checkShape } from '../internal/props-shape';
 import { IErpApp } from './erp-app';
-import { enabledFeature } from './props-aliases';
+import { enabledOptions } from '../internal/dialect';
 import { addDatabaseInitContainers } from '../migrations/migration-job';
 import { ArgoCdHook, BOOTSTRAP_ENV, HelmHook, MigrationDelivery, OperationsCommandOptions } from '../migrations/migrations';
 import {
@@ -109,7 +109,7 @@ export class ErpOperations extends Construct {
     if (!this.api) fail(this, 'api', this.api, 'is required: the ErpApi whose image, environment and database the jobs use');
     this.resources = checkResources(this, 'resources', props.resources ?? resources('100m', '256Mi', '500m', '512Mi'));
     if (props.bootstrap) this.bootstrapJob = this.addBootstrap(props.bootstrap, props.bootstrapDelivery);
-    const maintenance = enabledFeature(props.maintenance);
+    const maintenance = enabledOptions(this, 'maintenance', props.maintenance, true);
     if (maintenance) this.addMaintenance(maintenance);
   }
 

@@ -2,7 +2,7 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { httpProbes } from '../app/probes';
-import { canonical } from '../app/props-aliases';
+import { aliased } from '../internal/dialect';
 import { ResolvedIngress, ResolvedMigrations, ResolvedWebService } from '../app/web-service';
 import { checkTermination } from '../app/web-service-parts';
 import { ArgoCdHook, HelmHook, MigrationDelivery, Migrations } from '../migrations/migrations';
@@ -34,7 +34,7 @@ export interface GatewayIdentity {
 
 /** The replica count: `replicas`, or the deprecated `replicaCount`. */
 function resolveReplicas(scope: Construct, props: ApiGatewayChartProps): number {
-  const replicas = canonical(scope, 'replicas', props.replicas, 'replicaCount', props.replicaCount) ?? 2;
+  const replicas = aliased(scope, 'replicas', props.replicas, 'replicaCount', props.replicaCount) ?? 2;
   const field = props.replicaCount !== undefined ? 'replicaCount' : 'replicas';
   if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 1 || replicas > 1000) {
     fail(scope, field, replicas,
@@ -50,7 +50,7 @@ function resolveMigrations(scope: Construct, props: ApiGatewayChartProps, appRes
   const isFramework = given instanceof Migrations;
   const old: ApiGatewayMigrations = (isFramework ? undefined : given) ?? {};
   const pick = <K extends keyof ApiGatewayMigrations, T>(field: string, value: T | undefined, key: K) =>
-    canonical(scope, field, value, `migrations.${key}`, old[key] as T | undefined);
+    aliased(scope, field, value, `migrations.${key}`, old[key] as T | undefined);
   const shareDatabase = props.shareDatabase ?? false;
   const framework = (isFramework ? given : old.framework)
     ?? (shareDatabase ? Migrations.django() : Migrations.django({ lockKey: API_GATEWAY_LOCK_KEY }));
@@ -92,8 +92,8 @@ function resolveIngress(scope: Construct, name: string, opts: ApiGatewayIngress,
   });
   checkUnique(scope, 'ingress.hosts', rules.map((r) => r.host));
   const annotations: Record<string, string> = { ...(opts.annotations ?? {}) };
-  const issuer = canonical(scope, 'ingress.clusterIssuer', opts.clusterIssuer, 'ingress.tls.clusterIssuer', opts.tls?.clusterIssuer);
-  const secretName = canonical(scope, 'ingress.tlsSecretName', opts.tlsSecretName, 'ingress.tls.secretName', opts.tls?.secretName);
+  const issuer = aliased(scope, 'ingress.clusterIssuer', opts.clusterIssuer, 'ingress.tls.clusterIssuer', opts.tls?.clusterIssuer);
+  const secretName = aliased(scope, 'ingress.tlsSecretName', opts.tlsSecretName, 'ingress.tls.secretName', opts.tls?.secretName);
   if (issuer !== undefined) annotations['cert-manager.io/cluster-issuer'] = checkDnsSubdomain(scope, 'ingress.clusterIssuer', issuer);
   const tls = opts.tls !== undefined || issuer !== undefined || secretName !== undefined;
   return {

@@ -143,9 +143,9 @@ export const ERP_API_PROPS = new PropsShape('ErpApiProps', {
   }, true),
   vpa: new PropsShape('ErpApiVpa', { enabled: 'boolean', updateMode: 'string' }, true),
   probes: PROBES,
-  // size: a Size, or (deprecated) a quantity string
+  // size (deprecated): a Size or a quantity string
   media: new PropsShape('ErpApiMedia', {
-    enabled: 'boolean', size: 'any', storageClassName: 'string', mountPath: 'string', accessMode: 'string',
+    enabled: 'boolean', volumeSize: 'Size', size: 'any', storageClassName: 'string', mountPath: 'string', accessMode: 'string',
   }, true),
   ingress: new PropsShape('ErpApiIngress', {
     enabled: 'boolean', host: 'string', className: 'string', clusterIssuer: 'string', tlsSecretName: 'string', websocketTimeout: 'Duration',

@@ -2,22 +2,9 @@ import { ApiObject, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
 import { claimTemplate, containerPath } from './pod-helpers';
-import { parseBytes, quantity } from './resources';
-import { checkDnsSubdomain, fail } from './validate';
-
-/**
- * A volume size as a Kubernetes quantity: a `Size` (the canonical form) or,
- * for the deprecated string props, a quantity such as `'20Gi'` (checked).
- */
-export function storageQuantity(scope: IConstruct | string, field: string, value: Size | string): string {
-  if (value instanceof Size) {
-    const kib = value.toKibibytes();
-    if (!(kib > 0)) fail(scope, field, `${kib}Ki`, 'must be greater than zero');
-    return `${kib}Ki`;
-  }
-  parseBytes(scope, field, value);
-  return value;
-}
+import { storageQuantity } from './dialect';
+import { quantity } from './resources';
+import { checkDnsSubdomain } from './validate';
 
 /** The storage of a volume, resolved: its size as a quantity and its storage class. */
 export interface ResolvedStorage {

@@ -29,7 +29,7 @@ describe('ErpApi: deprecated forms give the same manifests', () => {
       (objs) => expect(all(objs, 'ServiceMonitor')).toHaveLength(0)],
     ['networkPolicy: false → { enabled: false }', { networkPolicy: false }, { networkPolicy: { enabled: false } },
       (objs) => expect(all(objs, 'NetworkPolicy')).toHaveLength(0)],
-    ["media.size: '50Gi' → Size.gibibytes(50)", { media: { size: '50Gi' } }, { media: { size: Size.gibibytes(50) } },
+    ["media.size: '50Gi' → volumeSize: Size.gibibytes(50)", { media: { size: '50Gi' } }, { media: { volumeSize: Size.gibibytes(50) } },
       (objs) => expect(one(objs, 'PersistentVolumeClaim').spec.resources.requests.storage).toBe('50Gi')],
   ])('%s', (_name, old, canonical, check) => {
     // GIVEN one setting in its deprecated and in its canonical form
@@ -57,8 +57,10 @@ describe('ErpApi: deprecated forms give the same manifests', () => {
 
 describe('ErpApi: fails when', () => {
   test.each<[string, Partial<ErpApiProps>, RegExp]>([
-    ['media.size is a Size of a fraction of a mebibyte', { media: { size: Size.kibibytes(1536) } }, /'media.size' \("1.5Mi"\) must be a whole number of mebibytes/],
-    ['media.size is a number', js({ media: { size: 20 } }), /'media.size' \(20\) must be a cdk8s Size/],
+    ['media.volumeSize is zero', { media: { volumeSize: Size.kibibytes(0) } }, /'media.volumeSize' \("0Ki"\) must be greater than zero/],
+    ['media.volumeSize is a number', js({ media: { volumeSize: 20 } }), /'media.volumeSize' .*must be a cdk8s Size/],
+    ['media.size and media.volumeSize', { media: { size: '1Gi', volumeSize: Size.gibibytes(1) } },
+      /'media.volumeSize' .*cannot be combined with its deprecated alias 'media.size' \("1Gi"\)/],
     ['replicas with autoscaling on', { replicas: 2 }, /'replicas' \(2\) cannot be combined with 'autoscaling'.*'autoscaling: \{ enabled: false \}'/],
   ])('%s', (_name, props, message) => {
     expect(() => manifests(props)).toThrow(message);

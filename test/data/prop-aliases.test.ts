@@ -8,7 +8,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { CostMgmtPostgres, CostMgmtPostgresProps } from '../../src/data/cost-mgmt-postgres';
 import { PostgresBackup, PostgresBackupProps } from '../../src/data/postgres-backup';
 import { Redis, RedisProps } from '../../src/data/redis';
-import { storageQuantity } from '../../src/internal/storage';
+import { storageQuantity } from '../../src/internal/dialect';
 import { Manifest, one } from '../util';
 
 const chart = () => new Chart(Testing.app(), 'test', { namespace: 'erp' });
@@ -89,13 +89,13 @@ describe('deprecated aliases give the manifests of their canonical props', () =>
 describe('fails when', () => {
   test.each<[string, () => unknown, RegExp]>([
     ['storageSize and volumeSize', () => postgres({ storageSize: '10Gi', volumeSize: Size.gibibytes(10) }),
-      /test\/Postgres: 'storageSize' .*cannot be combined with 'volumeSize'/],
+      /test\/Postgres: 'volumeSize' .*cannot be combined with its deprecated alias 'storageSize'/],
     ['existingSecret and secretName', () => postgres({ existingSecret: 'a', secretName: 'b' }),
-      /test\/Postgres: 'existingSecret' .*cannot be combined with 'secretName'/],
+      /test\/Postgres: 'secretName' .*cannot be combined with its deprecated alias 'existingSecret'/],
     ['backup.size and backup.volumeSize', () => postgres({ backup: { size: '1Gi', volumeSize: Size.gibibytes(1) } }),
-      /'backup\.size' .*cannot be combined with 'backup\.volumeSize'/],
+      /'backup\.volumeSize' .*cannot be combined with its deprecated alias 'backup\.size'/],
     ['persistence.size and persistence.volumeSize', () => redis({ persistence: { size: '1Gi', volumeSize: Size.gibibytes(1) } }),
-      /test\/Redis: 'persistence\.size' .*cannot be combined with 'persistence\.volumeSize'/],
+      /test\/Redis: 'persistence\.volumeSize' .*cannot be combined with its deprecated alias 'persistence\.size'/],
     ['backup.volumeSize with backup.volume',
       () => postgres({ backup: { volumeSize: Size.gibibytes(1), volume: kplus.Volume.fromEmptyDir(chart(), 'V', 'v') } }),
       /'backup\.volumeSize' .*cannot be combined with 'backup\.volume'/],
@@ -104,13 +104,13 @@ describe('fails when', () => {
       /'volumeSize' .*only applies to the in-cluster server/],
     ['volumeSize is a string (plain JavaScript)', () => postgres({ volumeSize: '10Gi' as unknown as Size }), /'volumeSize' .*must be a cdk8s Size/],
     ['retention and retentionDays', () => backup({ retention: Duration.days(7), retentionDays: 7 }),
-      /'backup\.retentionDays' .*cannot be combined with 'backup\.retention'/],
+      /'backup\.retention' .*cannot be combined with its deprecated alias 'backup\.retentionDays'/],
     ['retention is not whole days', () => backup({ retention: Duration.hours(36) }),
       /'backup\.retention' \("1 day 12 hours"\) must be a whole number of days/],
     ['retention is zero', () => backup({ retention: Duration.days(0) }), /'backup\.retention' .*from 1 to 3650/],
     ['offsite.credentialsSecret and offsite.credentialsSecretName',
       () => backup({ offsite: { endpoint: 'https://s3.example.com', bucket: 'bkt', credentialsSecret: 'a', credentialsSecretName: 'a' } }),
-      /'backup\.offsite\.credentialsSecret' .*cannot be combined with 'backup\.offsite\.credentialsSecretName'/],
+      /'backup\.offsite\.credentialsSecretName' .*cannot be combined with its deprecated alias 'backup\.offsite\.credentialsSecret'/],
     ['offsite without credentials', () => backup({ offsite: { endpoint: 'https://s3.example.com', bucket: 'bkt' } }),
       /'backup\.offsite\.credentialsSecretName' .*is required/],
     ['backup is turned off with options', () => postgres({ backup: { enabled: false, schedule: '0 3 * * *' } }),
