@@ -5,7 +5,7 @@ import { findImmutableChanges, formatImmutableChange, GUARDED_KINDS, KubeObject 
 import { checkPolicy, formatExemptions, formatViolations } from '../src/gates/policy';
 import { formatSchemaErrors, validateManifests } from '../src/gates/schema-validator';
 import { cdk8sYaml, loadSecretValues, parseDotenv } from './secret-values';
-import { holdsExactly, ManifestFile, Phase, PHASES, RenderedFile, renderFiles, renderYaml, writeRenderedEnvironments } from '../src/synth/synthesizer';
+import { holdsExactly, ManifestFile, Phase, phaseFile, RenderedFile, renderFiles, renderYaml, writeRenderedEnvironments } from './synth';
 import { fail } from '../src/internal/validate';
 
 /** Options of {@link renderApp}. */
@@ -145,7 +145,7 @@ export function renderApp(options: RenderAppOptions): RenderedApp {
       const result = gate(config, files);
       errors.push(...result.errors);
       warnings.push(...result.warnings);
-      const written = options.withNamespace === false ? files.filter((f) => f.name !== `${PHASES[Phase.NAMESPACE].file}.k8s.yaml`) : files;
+      const written = options.withNamespace === false ? files.filter((f) => f.name !== phaseFile(Phase.NAMESPACE)) : files;
       const rendered = renderYaml(written);
       outputs[config.name] = rendered;
       objects[config.name] = written.reduce((n, f) => n + f.objects.length, 0);

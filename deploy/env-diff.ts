@@ -1,4 +1,4 @@
-import { Manifest } from '../src/synth/synthesizer';
+import { Manifest } from './synth';
 
 /** One difference between two environments. */
 export interface DiffEntry {

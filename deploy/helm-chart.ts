@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { RenderedFile, writeRenderedEnvironments } from '../src/synth/synthesizer';
+import { RenderedFile, writeRenderedEnvironments } from './synth';
 
 /*
  * An environment as a Helm chart: `<outdir>/<env>/Chart.yaml` and

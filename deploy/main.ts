@@ -4,7 +4,7 @@ import * as path from 'path';
 import { renderApp, RenderAppOptions, SynthesisError, SynthesisResult, synthesizeApp } from './app-synth';
 import { ENVIRONMENTS, EnvironmentConfig } from './environments';
 import { chartYaml, helmChartFiles, HelmChartOptions, writeHelmCharts } from './helm-chart';
-import { RenderedFile } from '../src/synth/synthesizer';
+import { RenderedFile } from './synth';
 
 /*
  * The app. Two ways in:

@@ -6,7 +6,7 @@ import { ErpApi } from '../../src/app/erp-api';
 import { ErpOperations } from '../../src/app/erp-operations';
 import { ArgoCdHook, HelmHook, MigrationDelivery } from '../../src/migrations/migrations';
 import { defaultDeny } from '../../src/internal/network-policies';
-import { applicationPhase, Phase, PhasedChart } from '../../src/synth/synthesizer';
+import { applicationPhase, migrationJobs, Phase, PhasedChart } from '../synth';
 import { checkEnvironment } from './check-environment';
 import { EnvironmentConfig } from './config';
 import { API_NAME, buildInfrastructure } from './infrastructure';
@@ -159,8 +159,9 @@ export function buildEnvironment(config: EnvironmentConfig, secrets: SynthSecret
       // its NetworkPolicies with the others (10-config, wave -5): the credentials Job, an Argo CD
       // Sync hook of the infrastructure wave, must not start in the same wave as its egress policy
       { chart: infraChart, phase: (o) => (o.kind === 'NetworkPolicy' ? Phase.CONFIG : Phase.INFRASTRUCTURE) },
-      { chart: appChart, phase: applicationPhase },
-      { chart: gateway, phase: applicationPhase },
+      // the migration Jobs (and their pre-migration dumps) to 30-migrations, named by the constructs that own them
+      { chart: appChart, phase: applicationPhase(migrationJobs(api)) },
+      { chart: gateway, phase: applicationPhase(migrationJobs(gateway)) },
       { chart: opsChart, phase: Phase.OPERATIONS },
     ],
   };

@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, App, Chart, Names, YamlOutputType } from 'cdk8s';
-import { chartApiObjects, prepareApp, toYaml } from './synthesizer';
+import { chartApiObjects, prepareApp } from './prepare-app';
+import { toYaml } from './yaml';
 
 /**
  * Synthesizes a cdk8s `App` in time linear in its size: the same files,

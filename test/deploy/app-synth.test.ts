@@ -4,7 +4,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { gate, readManifestFile, renderApp, synthesizeApp } from '../../deploy/app-synth';
 import { buildEnvironment, dev, ENVIRONMENTS, prod } from '../../deploy/environments';
-import { renderFiles, toYaml } from '../../src/synth/synthesizer';
+import { renderFiles } from '../../deploy/synth';
+import { toYaml } from '../../src/synth/yaml';
 
 function tmpdir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'erp-synth-'));

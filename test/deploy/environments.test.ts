@@ -3,7 +3,7 @@ import { PostgresSslMode } from '../../src/data/database';
 import { checkPolicy } from '../../src/gates/policy';
 import { validateManifests } from '../../src/gates/schema-validator';
 import { diffManifests, formatDiff } from '../../deploy/env-diff';
-import { ManifestFile, Manifest, renderFiles } from '../../src/synth/synthesizer';
+import { ManifestFile, Manifest, renderFiles } from '../../deploy/synth';
 import { container, podSpec } from '../util';
 
 // Each environment is built once and shared by every assertion.

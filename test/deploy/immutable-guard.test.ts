@@ -1,6 +1,6 @@
 import { buildEnvironment, ENVIRONMENTS } from '../../deploy/environments';
 import { compareQuantities, findImmutableChanges, formatImmutableChange, KubeObject, objectKey } from '../../deploy/immutable-guard';
-import { renderFiles } from '../../src/synth/synthesizer';
+import { renderFiles } from '../../deploy/synth';
 
 const NS = 'erp-prod';
 
