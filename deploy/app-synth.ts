@@ -92,7 +92,9 @@ export function gate(config: EnvironmentConfig, files: ManifestFile[]): { errors
   const warn = policy.violations.filter((v) => v.severity === 'warning');
   if (bad.length) errors.push(`[${config.name}] ${bad.length} policy violation(s):\n${formatViolations(bad)}`);
   if (warn.length) warnings.push(`[${config.name}] ${warn.length} policy warning(s):\n${formatViolations(warn)}`);
-  if (policy.exemptions.length) warnings.push(`[${config.name}] ${policy.exemptions.length} policy exemption(s):\n${formatExemptions(policy.exemptions)}`);
+  if (policy.exemptions.length) {
+    warnings.push(`[${config.name}] ${policy.exemptions.length} policy exemption(s):\n${formatExemptions(policy.exemptions)}`);
+  }
   return { errors, warnings };
 }
 
@@ -291,7 +293,8 @@ function guardAgainstBaseline(env: string, dir: string, files: ManifestFile[], r
   try {
     before = changedObjects(dir, rendered, after);
   } catch (e) {
-    return { refusals: [], warnings: [`[${env}] the immutable-field guard could not read ${dir} (${e instanceof Error ? e.message : String(e)}); nothing was compared`] };
+    const why = e instanceof Error ? e.message : String(e);
+    return { refusals: [], warnings: [`[${env}] the immutable-field guard could not read ${dir} (${why}); nothing was compared`] };
   }
   const changes = findImmutableChanges(before, after);
   return { refusals: changes.map((c) => formatImmutableChange(c, env)), warnings: [] };

@@ -58,7 +58,8 @@ export function helmChartFiles(files: readonly RenderedFile[], options: HelmChar
     const m = /\{\{/.exec(f.text);
     if (m) {
       const line = f.text.slice(0, m.index).split('\n').length;
-      throw new Error(`${f.name}:${line} holds '${m[0]}', which Helm would render as a template; remove it from the value (the chart is rendered, not templated)`);
+      throw new Error(`${f.name}:${line} holds '${m[0]}', which Helm would render as a template; `
+        + 'remove it from the value (the chart is rendered, not templated)');
     }
   }
   return [{ name: 'Chart.yaml', text: chartYaml(options) }, ...files.map((f) => ({ name: path.join('templates', f.name), text: f.text }))];

@@ -10,7 +10,8 @@ import { IConstruct } from 'constructs';
  * app-wide work once; {@link chartApiObjects} then renders a chart with
  * public API only (`DependencyGraph`). test/synth/prepare-app.test.ts fails
  * when a cdk8s upgrade changes the private functions mirrored here
- * (`validate`, `resolveDependencies`, `chartToKube`, `App._synthChart`).
+ * (`validate`, `resolveDependencies`, `chartToKube`, `App._synthChart`),
+ * or the private field {@link recordsConstructMetadata} reads.
  */
 
 /** Runs the construct validations cdk8s' App.synth would run (e.g. cdk8s-plus' own checks). */
@@ -78,6 +79,15 @@ export function prepareApp(app: IConstruct): boolean {
 export function chartApiObjects(chart: Chart): ApiObject[] {
   return new DependencyGraph(chart.node).topology()
     .filter((x): x is ApiObject => x instanceof ApiObject && Chart.of(x) === chart);
+}
+
+/**
+ * Whether `app.synth()` would write construct-metadata.json: a private field
+ * of cdk8s' App (its prop `recordConstructMetadata`, or
+ * CDK8S_RECORD_CONSTRUCT_METADATA=true).
+ */
+export function recordsConstructMetadata(app: App): boolean {
+  return (app as unknown as { recordConstructMetadata?: boolean }).recordConstructMetadata === true;
 }
 
 /** {@link prepareApp} on the app of each chart, once per app. */

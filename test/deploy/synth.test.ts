@@ -1,11 +1,14 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Chart, Testing } from 'cdk8s';
+import { ApiObject, Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { buildEnvironment, ENVIRONMENTS } from '../../deploy/environments';
 import { checkPolicy } from '../../src/gates/policy';
-import { renderEnvironments, renderFiles, synthesizeCharts, writeEnvironments, writeRenderedEnvironments } from '../../deploy/synth';
+import { ApiGatewayChart } from '../../src/gateway/api-gateway-chart';
+import {
+  applicationPhase, migrationJobs, renderEnvironments, renderFiles, synthesizeCharts, writeEnvironments, writeRenderedEnvironments,
+} from '../../deploy/synth';
 import { toYaml } from '../../src/synth/yaml';
 import { serverForm } from '../../src/internal/server-form';
 
@@ -36,6 +39,34 @@ describe('synthesizeCharts', () => {
     const chart = new Chart(Testing.app(), 'bad');
     chart.node.addValidation({ validate: () => ['broken on purpose'] });
     expect(() => renderFiles([{ chart, phase: 1 }])).toThrow(/construct validation failed:\n {2}\[bad\] broken on purpose/);
+  });
+});
+
+describe('phases', () => {
+  const job = (chart: Chart, id: string, component: string) => new ApiObject(chart, id, {
+    apiVersion: 'batch/v1', kind: 'Job', metadata: { name: id, labels: { 'app.kubernetes.io/component': component } },
+  });
+
+  test('a Job goes to 30-migrations because the deployment names it, not because of its component label', () => {
+    const chart = new Chart(Testing.app(), 'app', { namespace: 'x' });
+    const named = job(chart, 'named', 'worker');
+    job(chart, 'labelled', 'migrations');
+    new ApiObject(chart, 'config', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'config' } });
+    const files = renderFiles([{ chart, phase: applicationPhase([named]) }]);
+    expect(files.map((f) => [f.name, f.objects.map((o) => o.metadata.name)])).toEqual([
+      ['10-config.k8s.yaml', ['config']], ['30-migrations.k8s.yaml', ['named']], ['40-workloads.k8s.yaml', ['labelled']],
+    ]);
+    expect(files[1].objects[0].metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('-1');
+  });
+
+  test.each(Object.keys(ENVIRONMENTS))('%s: 30-migrations holds exactly the migration Jobs and pre-migration dumps the constructs expose', (name) => {
+    const env = built[name];
+    // not `instanceof ApiGatewayChart`: cdk8s' Chart[Symbol.hasInstance] makes every chart pass it
+    const gateway = env.charts.map((c) => c.chart).find((c) => c.node.id === `${name}-gateway`) as ApiGatewayChart;
+    const expected = migrationJobs(env.api, gateway).map((o) => o.toJson().metadata.name).sort();
+    const migrations = rendered[name].find((f) => f.name === '30-migrations.k8s.yaml')?.objects ?? [];
+    expect(migrations.map((o) => o.metadata.name).sort()).toEqual(expected);
+    expect(expected.length).toBeGreaterThanOrEqual(2);
   });
 });
 

@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, App, Chart, Testing } from 'cdk8s';
-import { chartApiObjects, prepareApp } from '../../src/synth/prepare-app';
+import { chartApiObjects, prepareApp, recordsConstructMetadata } from '../../src/synth/prepare-app';
 
 /*
  * prepareApp mirrors private code of cdk8s (lib/app.js). The behaviour is
@@ -54,4 +54,11 @@ test('prepareApp: the dependencies cdk8s would add, once', () => {
   expect(app.charts).toEqual([b, a]);
   expect(chartApiObjects(a)).toEqual([x]);
   expect(prepareApp(new App({ outdir: 'unused' }))).toBe(false);
+});
+
+test('recordsConstructMetadata reads the private field App.synth() reads', () => {
+  expect(recordsConstructMetadata(new App({ outdir: 'unused', recordConstructMetadata: true }))).toBe(true);
+  expect(recordsConstructMetadata(new App({ outdir: 'unused', recordConstructMetadata: false }))).toBe(false);
+  const source = fs.readFileSync(path.join(path.dirname(require.resolve('cdk8s')), 'app.js'), 'utf8');
+  expect(source).toContain('if (this.recordConstructMetadata) {');
 });
