@@ -1,7 +1,7 @@
 import { selectEnvironments } from './app-synth';
 import { diffManifests, formatDiff } from './env-diff';
 import { buildEnvironment, ENVIRONMENTS } from './environments';
-import { renderFiles } from '../src/synth/synthesizer';
+import { renderFiles } from './synth';
 
 // npm run diff -- staging prod: what changes, object by object, when a
 // release is promoted from the first environment to the second.

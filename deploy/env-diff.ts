@@ -1,4 +1,4 @@
-import { Manifest } from '../src/synth/synthesizer';
+import { Manifest } from './synth';
 
 /** One difference between two environments. */
 export interface DiffEntry {
@@ -35,11 +35,11 @@ function walk(a: unknown, b: unknown, path: string, out: Array<{ path: string; f
   const isObj = (x: unknown) => x !== null && typeof x === 'object' && !Array.isArray(x);
   if (isObj(a) && isObj(b)) {
     const keys = [...new Set([...Object.keys(a as object), ...Object.keys(b as object)])].sort();
-    for (const k of keys) walk((a as any)[k], (b as any)[k], path ? `${path}.${k}` : k, out);
+    for (const k of keys) walk((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k, out);
     return;
   }
   // lists of named items (containers, env, ports, volumes) are matched by name
-  const names = (x: unknown[]) => x.map((i) => (i && typeof i === 'object' ? (i as any).name : undefined));
+  const names = (x: unknown[]) => x.map((i) => (i && typeof i === 'object' ? (i as { name?: unknown }).name : undefined));
   if (Array.isArray(a) && Array.isArray(b)) {
     const na = names(a);
     const nb = names(b);

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { RenderedFile, writeRenderedEnvironments } from '../src/synth/synthesizer';
+import { RenderedFile, writeRenderedEnvironments } from './synth';
 
 /*
  * An environment as a Helm chart: `<outdir>/<env>/Chart.yaml` and
@@ -58,7 +58,8 @@ export function helmChartFiles(files: readonly RenderedFile[], options: HelmChar
     const m = /\{\{/.exec(f.text);
     if (m) {
       const line = f.text.slice(0, m.index).split('\n').length;
-      throw new Error(`${f.name}:${line} holds '${m[0]}', which Helm would render as a template; remove it from the value (the chart is rendered, not templated)`);
+      throw new Error(`${f.name}:${line} holds '${m[0]}', which Helm would render as a template; `
+        + 'remove it from the value (the chart is rendered, not templated)');
     }
   }
   return [{ name: 'Chart.yaml', text: chartYaml(options) }, ...files.map((f) => ({ name: path.join('templates', f.name), text: f.text }))];

@@ -1,10 +1,11 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { renderApp, RenderAppOptions, SynthesisError, SynthesisResult, synthesizeApp } from './app-synth';
-import { ENVIRONMENTS, EnvironmentConfig } from './environments';
-import { chartYaml, helmChartFiles, HelmChartOptions, writeHelmCharts } from './helm-chart';
-import { RenderedFile } from '../src/synth/synthesizer';
+import { renderApp, RenderAppOptions, SynthesisResult, synthesizeApp } from './app-synth';
+import { fixCliChart, packageVersion, synthesizeHelmCharts } from './helm-synth';
+import { RenderedFile } from './synth';
+
+export { chartOptions, synthesizeHelmCharts } from './helm-synth';
 
 /*
  * The app. Two ways in:
@@ -113,79 +114,87 @@ function mirror(files: readonly string[], outdir: string, scratch: string): void
   }
 }
 
-/** The version in package.json (the chart version by default). */
-function packageVersion(): string {
-  for (let dir = __dirname; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
-    const file = path.join(dir, 'package.json');
-    if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')).version;
-  }
-  throw new Error('package.json not found: pass --chart-version');
-}
-
-/** Chart.yaml of an environment: `erp-<env>`, the API image tag as appVersion. */
-export function chartOptions(config: EnvironmentConfig, version: string): HelmChartOptions {
-  const image = config.images.api;
-  const colon = image.lastIndexOf(':');
-  return {
-    name: `erp-${config.name}`,
-    version,
-    appVersion: colon > image.lastIndexOf('/') ? image.slice(colon + 1) : undefined,
-    description: `ERP backend, ${config.name} (namespace ${config.namespace}): API, Celery, PostgreSQL, API gateway. Rendered by erp-k8s; do not edit.`,
-  };
-}
-
-/**
- * `npm run synth -- --format helm`: each environment as a chart in
- * `<outdir>/<env>/`, through the same render, gates and immutable-field
- * guard as `dist/` (the guard compares with `<outdir>/<env>/templates/`),
- * written all or nothing.
- */
-export function synthesizeHelmCharts(outdir: string, version: string, options: RenderAppOptions): { files: string[]; objects: Record<string, number>; unchanged: string[] } {
-  const environments = options.environments ?? ENVIRONMENTS;
-  // the guard reads <baseline>/<env>/*.yaml: point it at each chart's templates/
-  let baseline = options.baseline;
-  let links: string | undefined;
-  if (baseline === undefined && fs.existsSync(outdir)) {
-    links = fs.mkdtempSync(path.join(os.tmpdir(), 'erp-helm-baseline-'));
-    for (const env of Object.keys(environments)) {
-      const templates = path.resolve(outdir, env, 'templates');
-      if (fs.existsSync(templates)) fs.symlinkSync(templates, path.join(links, env), 'dir');
-    }
-    baseline = links;
-  }
+/** Writes every environment as one YAML stream: to stdout (`--stdout`), or into the cdk8s CLI's `--stdout` folder. */
+function synthToStream(options: RenderAppOptions, cliOutdir: string | undefined, say: (s: string) => void): number {
   try {
-    const rendered = renderApp({ ...options, baseline, withNamespace: false });
-    for (const w of rendered.warnings) (options.warn ?? console.warn)(w);
-    const errors: string[] = [];
-    const charts: Record<string, RenderedFile[]> = {};
-    for (const [env, files] of Object.entries(rendered.outputs)) {
-      try {
-        charts[env] = helmChartFiles(files, chartOptions(environments[env], version));
-      } catch (e) {
-        errors.push(`[${env}] ${e instanceof Error ? e.message : String(e)}`);
-      }
-    }
-    if (errors.length) throw new SynthesisError(errors);
-    return { ...writeHelmCharts(outdir, charts), objects: rendered.objects };
-  } finally {
-    if (links) fs.rmSync(links, { recursive: true, force: true });
+    const text = oneStream(renderApp(options).outputs);
+    if (cliOutdir === undefined) process.stdout.write(text);
+    else fs.writeFileSync(path.join(cliOutdir, STDOUT_FILE), text);
+    return 0;
+  } catch (e) {
+    say(`synth failed; nothing was printed:\n${message(e)}`);
+    return 1;
   }
 }
 
-/**
- * `cdk8s synth --format helm`: the CLI wrote Chart.yaml named after the
- * checkout folder and copied the imported CRDs into `crds/` before running
- * the app. Give the chart its environment's name and take the CRDs out.
- */
-function fixCliChart(templates: string, only: string[] | undefined, say: (s: string) => void): void {
-  const chartDir = path.dirname(templates);
-  const file = path.join(chartDir, 'Chart.yaml');
-  const version = /^version: ["']?([^"'\n]+)["']?$/m.exec(fs.readFileSync(file, 'utf8'))?.[1] ?? packageVersion();
-  const envs = only ?? Object.keys(ENVIRONMENTS);
-  const name = envs.length === 1 && ENVIRONMENTS[envs[0]] ? chartOptions(ENVIRONMENTS[envs[0]], version) : undefined;
-  if (name) fs.writeFileSync(file, chartYaml(name));
-  else say(`synth: ${file} keeps the CLI's name: one chart should hold one environment (ERP_ENV=<env>); prefer \`npm run synth -- --format helm\``);
-  fs.rmSync(path.join(chartDir, 'crds'), { recursive: true, force: true });
+/** `--format helm`: each environment as a Helm chart. */
+function synthToHelm(args: Args, options: RenderAppOptions, say: (s: string) => void): number {
+  const outdir = args.output ?? DEFAULT_HELM_OUTDIR;
+  try {
+    const version = args.chartVersion ?? packageVersion();
+    const result = synthesizeHelmCharts(outdir, version, options);
+    const envs = Object.entries(result.objects)
+      .map(([name, n]) => `${path.join(outdir, name)}/ (chart erp-${name} ${version}, ${n} objects`
+        + `${result.unchanged.includes(name) ? ', unchanged' : ''})`);
+    say(`synth: ${envs.join(', ')}`);
+    return 0;
+  } catch (e) {
+    say(`synth failed; ${outdir} was left as it was:\n${message(e)}`);
+    return 1;
+  }
+}
+
+/** Where plain output goes: `-o`, CDK8S_OUTDIR or dist/, and the cdk8s CLI's scratch folder to link the files into, if any. */
+function plainOutdir(args: Args, env: NodeJS.ProcessEnv): { outdir: string; scratch?: string } {
+  const outdir = args.output ?? env.CDK8S_OUTDIR ?? DEFAULT_OUTDIR;
+  if (args.output === undefined && args.cliScratch !== undefined && env.CDK8S_OUTDIR !== undefined
+    && path.resolve(env.CDK8S_OUTDIR) === path.resolve(args.cliScratch)) {
+    return { outdir: DEFAULT_OUTDIR, scratch: env.CDK8S_OUTDIR };
+  }
+  return { outdir };
+}
+
+/** The plain output (`<outdir>/<env>/`), then what the cdk8s CLI needs: its Chart.yaml fixed, its scratch folder filled. */
+function synthToFolders(args: Args, options: RenderAppOptions, env: NodeJS.ProcessEnv, cliOutdir: string | undefined,
+  say: (s: string) => void): number {
+  const { outdir, scratch } = plainOutdir(args, env);
+  const helm = isHelmTemplates(outdir, env);
+  let result: SynthesisResult;
+  try {
+    result = synthesizeApp({ ...options, outdir, withNamespace: !helm });
+  } catch (e) {
+    let where = `${outdir} was left as it was`;
+    if (cliOutdir !== undefined && scratch === undefined) {
+      where = `nothing was written to ${outdir} (the cdk8s CLI empties its output folder before it runs the app`
+        + `${helm ? ')' : `; \`npm run synth -- -o ${outdir}\` keeps it on failure)`}`;
+    }
+    say(`synth failed; ${where}:\n${message(e)}`);
+    return 1;
+  }
+  const envs = Object.entries(result.objects)
+    .map(([name, n]) => `${path.join(outdir, name)}/ (${n} objects${result.unchanged.includes(name) ? ', unchanged' : ''})`);
+  say(`synth: ${envs.join(', ')}`);
+  if (helm && cliOutdir !== undefined && path.basename(outdir) === 'templates') {
+    try {
+      fixCliChart(outdir, options.only, say);
+    } catch (e) {
+      say(`synth: could not fix the cdk8s CLI's Chart.yaml / crds/: ${message(e)}`);
+      return 1;
+    }
+  }
+  if (scratch !== undefined) {
+    try {
+      mirror(result.files, outdir, scratch);
+    } catch (e) {
+      // the output is written; only the CLI's listing misses it
+      say(`synth: could not link the files into the cdk8s CLI's ${scratch}/: ${message(e)}`);
+    }
+  }
+  return 0;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 /**
@@ -199,7 +208,7 @@ export function main(argv: readonly string[] = process.argv.slice(2), env: NodeJ
   try {
     args = parseArgs(argv);
   } catch (e) {
-    say(`synth: ${e instanceof Error ? e.message : String(e)}`);
+    say(`synth: ${message(e)}`);
     return 2;
   }
   const options: RenderAppOptions = {
@@ -212,74 +221,10 @@ export function main(argv: readonly string[] = process.argv.slice(2), env: NodeJ
   };
   // the cdk8s CLI sets both (the second for its validation plugins)
   const cliOutdir = env.CDK8S_RECORD_CONSTRUCT_METADATA !== undefined ? env.CDK8S_OUTDIR : undefined;
-
-  if (args.stdout || (cliOutdir !== undefined && isCliStdoutFolder(cliOutdir))) {
-    try {
-      const text = oneStream(renderApp(options).outputs);
-      if (args.stdout) process.stdout.write(text);
-      else fs.writeFileSync(path.join(cliOutdir!, STDOUT_FILE), text);
-      return 0;
-    } catch (e) {
-      say(`synth failed; nothing was printed:\n${e instanceof Error ? e.message : String(e)}`);
-      return 1;
-    }
-  }
-
-  if (args.helm) {
-    const outdir = args.output ?? DEFAULT_HELM_OUTDIR;
-    try {
-      const version = args.chartVersion ?? packageVersion();
-      const result = synthesizeHelmCharts(outdir, version, options);
-      const envs = Object.entries(result.objects)
-        .map(([name, n]) => `${path.join(outdir, name)}/ (chart erp-${name} ${version}, ${n} objects${result.unchanged.includes(name) ? ', unchanged' : ''})`);
-      say(`synth: ${envs.join(', ')}`);
-      return 0;
-    } catch (e) {
-      say(`synth failed; ${outdir} was left as it was:\n${e instanceof Error ? e.message : String(e)}`);
-      return 1;
-    }
-  }
-
-  let outdir = args.output ?? env.CDK8S_OUTDIR ?? DEFAULT_OUTDIR;
-  let scratch: string | undefined;
-  if (args.output === undefined && args.cliScratch !== undefined && env.CDK8S_OUTDIR !== undefined
-    && path.resolve(env.CDK8S_OUTDIR) === path.resolve(args.cliScratch)) {
-    scratch = env.CDK8S_OUTDIR;
-    outdir = DEFAULT_OUTDIR;
-  }
-  const helm = isHelmTemplates(outdir, env);
-  let result: SynthesisResult;
-  try {
-    result = synthesizeApp({ ...options, outdir, withNamespace: !helm });
-  } catch (e) {
-    let where = `${outdir} was left as it was`;
-    if (cliOutdir !== undefined && scratch === undefined) {
-      where = `nothing was written to ${outdir} (the cdk8s CLI empties its output folder before it runs the app`
-        + `${helm ? ')' : `; \`npm run synth -- -o ${outdir}\` keeps it on failure)`}`;
-    }
-    say(`synth failed; ${where}:\n${e instanceof Error ? e.message : String(e)}`);
-    return 1;
-  }
-  const envs = Object.entries(result.objects)
-    .map(([name, n]) => `${path.join(outdir, name)}/ (${n} objects${result.unchanged.includes(name) ? ', unchanged' : ''})`);
-  say(`synth: ${envs.join(', ')}`);
-  if (helm && cliOutdir !== undefined && path.basename(outdir) === 'templates') {
-    try {
-      fixCliChart(outdir, options.only, say);
-    } catch (e) {
-      say(`synth: could not fix the cdk8s CLI's Chart.yaml / crds/: ${e instanceof Error ? e.message : String(e)}`);
-      return 1;
-    }
-  }
-  if (scratch !== undefined) {
-    try {
-      mirror(result.files, outdir, scratch);
-    } catch (e) {
-      // the output is written; only the CLI's listing misses it
-      say(`synth: could not link the files into the cdk8s CLI's ${scratch}/: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  }
-  return 0;
+  if (args.stdout) return synthToStream(options, undefined, say);
+  if (cliOutdir !== undefined && isCliStdoutFolder(cliOutdir)) return synthToStream(options, cliOutdir, say);
+  if (args.helm) return synthToHelm(args, options, say);
+  return synthToFolders(args, options, env, cliOutdir, say);
 }
 
 if (require.main === module) process.exitCode = main();

@@ -52,6 +52,7 @@ export function loadSecretValues(options: LoadSecretValuesOptions = {}): Record<
 
 /** The `yaml` module cdk8s reads and writes with (YAML 1.1), bundled with cdk8s and already loaded by it. */
 export function cdk8sYaml(): typeof import('yaml') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- that very copy, resolved at run time
   return require(require.resolve('yaml', { paths: [path.dirname(require.resolve('cdk8s'))] }));
 }
 
@@ -69,7 +70,8 @@ function readSecretFile(file: string): Record<string, string> {
     .filter((d) => d.errors.length > 0 || d.contents !== null);
   for (const e of docs.flatMap((d) => d.errors)) {
     // the parser's own message quotes the line, which may hold a secret
-    fail(`${file}:${lines.linePos(e.pos[0]).line}`, 'file', file, `is not valid YAML here (${e.code}); it must hold one mapping of KEY: "value" pairs`);
+    fail(`${file}:${lines.linePos(e.pos[0]).line}`, 'file', file,
+      `is not valid YAML here (${e.code}); it must hold one mapping of KEY: "value" pairs`);
   }
   if (docs.length === 0) return {};
   const map = docs[0].contents;
@@ -114,7 +116,9 @@ export function parseDotenv(text: string, file: string): Record<string, string> 
   const out: Record<string, string> = {};
   for (const [key, line] of keys) {
     const value = values[key];
-    if (value === undefined) fail(`${file}:${line}`, key, '<redacted>', 'could not be read by util.parseEnv: write it KEY=VALUE on one line, or quote it');
+    if (value === undefined) {
+      fail(`${file}:${line}`, key, '<redacted>', 'could not be read by util.parseEnv: write it KEY=VALUE on one line, or quote it');
+    }
     out[key] = value;
   }
   return out;
@@ -143,10 +147,12 @@ function dotenvKeys(text: string, file: string): Map<string, number> {
       }
       if (close < 0) fail(at, key, '<redacted>', `opens a ${quote} quote that is never closed`);
       if (!/^[ \t]*(#.*)?$/.test(rest.slice(close + 1))) {
-        fail(`${file}:${i + 1}`, key, '<redacted>', `has text after its closing ${quote}: only a # comment may follow (a quote inside the value cannot be escaped; use another quote)`);
+        fail(`${file}:${i + 1}`, key, '<redacted>', `has text after its closing ${quote}: only a # comment may follow `
+          + '(a quote inside the value cannot be escaped; use another quote)');
       }
     } else if (/(^|[^ \t])#/.test(m[2])) {
-      fail(at, key, '<redacted>', "has a '#' with no space before it, which starts a comment and would cut the value there: quote the value (KEY=\"...\")");
+      fail(at, key, '<redacted>', "has a '#' with no space before it, which starts a comment and would cut the value there: "
+        + 'quote the value (KEY="...")');
     }
   }
   return keys;

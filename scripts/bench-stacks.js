@@ -16,7 +16,6 @@
  * another compiled tree (its src/index.js, the package entry) to compare builds.
  */
 'use strict';
-const { performance } = require('perf_hooks');
 const fs = require('fs');
 const path = require('path');
 

@@ -157,7 +157,8 @@ if (!skipCli && !process.env.BENCH_LIB) {
   log(`(b) warm npm run synth, nothing changed x${runs}...`);
   // the warm-up run compiles lib/ if a source changed since the last build
   // (someone's half-edited src/ may fail it) and writes the output once
-  [npmSynth] = interleaved([{ label: 'npm run synth', cmd: npm, args: ['run', '--silent', 'synth', '--', '-o', path.join(tmp, 'npm-out')] }], runs, { fatal: false });
+  [npmSynth] = interleaved([{ label: 'npm run synth', cmd: npm, args: ['run', '--silent', 'synth', '--', '-o', path.join(tmp, 'npm-out')] }], runs,
+    { fatal: false });
 }
 
 // ---- (c) N stacks, through the package entry (require('erp-k8s') resolves to lib/ by self-reference)
@@ -168,12 +169,14 @@ function stackPoint(n, runs, extra = []) {
   const samples = [];
   for (let i = 0; i < runs; i++) {
     const dir = path.join(tmp, `stacks-${n}-${i}`);
-    const r = check(`${n} stacks ${extra.join(' ')}`, measure(process.execPath, [path.join(__dirname, 'bench-stacks.js'), String(n), dir, ...extra], { env: stacksEnv }));
+    const r = check(`${n} stacks ${extra.join(' ')}`, measure(process.execPath, [path.join(__dirname, 'bench-stacks.js'), String(n), dir, ...extra],
+      { env: stacksEnv }));
     samples.push({ ...r, ...JSON.parse(r.stdout.trim().split('\n').pop()) });
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const pick = (k) => median(samples.map((s) => s[k]));
-  return { n, ...summary(samples), objects: samples[0].objects, stacksMs: pick('stacksMs'), loadMs: pick('loadMs'), buildMs: pick('buildMs'), synthMs: pick('synthMs') };
+  return { n, ...summary(samples), objects: samples[0].objects, stacksMs: pick('stacksMs'), loadMs: pick('loadMs'), buildMs: pick('buildMs'),
+    synthMs: pick('synthMs') };
 }
 const stacks = [];
 check('stacks warm-up', measure(process.execPath, [path.join(__dirname, 'bench-stacks.js'), '1', path.join(tmp, 'stacks-warm')], { env: stacksEnv }));
@@ -215,42 +218,53 @@ const slope = (() => {
 const linearity = at(500) && at(10) ? per(at(500)) / per(at(10)) : NaN;
 const verdict = (ok) => (ok ? 'yes' : '**no**');
 
+const nproc = os.availableParallelism ? os.availableParallelism() : os.cpus().length;
 const lines = [
   '## Benchmark results',
   '',
-  `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${os.cpus().length} CPUs (\`nproc\`: ${os.availableParallelism ? os.availableParallelism() : os.cpus().length}), ${cpu}; Node ${process.version}; ${os.platform()} ${os.release()}; load average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}.`,
-  `Command: \`npm run bench\` (\`npm run build && node scripts/bench.js\`). Wall time: median of ${runs} runs after a warm-up, with min-max, (a) and (b) interleaved; peak RSS (median): ${rssMethod}.`,
+  `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${os.cpus().length} CPUs (\`nproc\`: ${nproc}), ${cpu}; `
+    + `Node ${process.version}; ${os.platform()} ${os.release()}; load average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}.`,
+  `Command: \`npm run bench\` (\`npm run build && node scripts/bench.js\`). Wall time: median of ${runs} runs after a warm-up, with min-max, (a) `
+    + `and (b) interleaved; peak RSS (median): ${rssMethod}.`,
   '',
   row(['', 'command', 'wall (median)', 'min-max', 'peak RSS', 'runs']),
   row(['---', '---', '---:', '---:', '---:', '---:']),
   row(['(a) floor', "`node -e \"require('cdk8s');require('cdk8s-plus-28')\"`", s(floor.wallMs), range(floor), mib(floor.rssKiB), floor.runs]),
   row(['(b) synth, all environments', `\`CDK8S_OUTDIR=<tmp> ${appWords.join(' ')}\``, s(app.wallMs), range(app), mib(app.rssKiB), app.runs]),
   ...(cli ? [row(['(b) cdk8s CLI', '`npx cdk8s synth --no-check-upgrade`', s(cli.wallMs), range(cli), mib(cli.rssKiB), cli.runs])] : []),
-  ...(npmSynth ? [row(['(b) warm, nothing changed', '`npm run synth` (scripts/synth.js)', s(npmSynth.wallMs), range(npmSynth), mib(npmSynth.rssKiB), npmSynth.runs])] : []),
+  ...(npmSynth ? [row(['(b) warm, nothing changed', '`npm run synth` (scripts/synth.js)', s(npmSynth.wallMs), range(npmSynth), mib(npmSynth.rssKiB),
+    npmSynth.runs])] : []),
   ...(test ? [row(['(d) tests', '`npm test`', s(test.wallMs), test.passed ? 'passed' : '**failed**', mib(test.rssKiB), 1])] : []),
   '',
-  `**(b)/(a) = ${ratio.toFixed(2)}x**: synthesis of every environment vs. merely loading cdk8s + cdk8s-plus-28; the CLI's own start-up is not counted.`,
+  `**(b)/(a) = ${ratio.toFixed(2)}x**: synthesis of every environment vs. merely loading cdk8s + cdk8s-plus-28; the CLI's own start-up is not `
+    + `counted.`,
   '',
-  `(c) N ErpApi + CeleryPair tenant stacks in one App, through the public API (\`node scripts/bench-stacks.js N <tmp>\`: \`require('erp-k8s')\`, build, \`ErpSynth.synth(app)\` writing \`<tmp>/tenant-<i>.k8s.yaml\`), median of ${stackRuns} fresh process(es); cdk8s' \`app.synth()\` (\`--app-synth\`) for comparison, 1 run:`,
+  `(c) N ErpApi + CeleryPair tenant stacks in one App, through the public API (\`node scripts/bench-stacks.js N <tmp>\`: \`require('erp-k8s')\`, `
+    + `build, \`ErpSynth.synth(app)\` writing \`<tmp>/tenant-<i>.k8s.yaml\`), median of ${stackRuns} fresh process(es); cdk8s' \`app.synth()\` `
+      + `(\`--app-synth\`) for comparison, 1 run:`,
   '',
   row(['synth', 'N', 'objects', 'wall', 'peak RSS', 'in-process (excl. module load)', 'per stack', 'build / synth']),
   row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---']),
-  ...[...stacks.map((x) => ['`ErpSynth.synth(app)`', x]), ...baseline.map((x) => ['`app.synth()`', x])].map(([label, x]) => row([label, x.n, x.objects, s(x.wallMs), mib(x.rssKiB), s(x.stacksMs), `${per(x).toFixed(1)} ms`,
+  ...[...stacks.map((x) => ['`ErpSynth.synth(app)`', x]), ...baseline.map((x) => ['`app.synth()`', x])].map(([label, x]) => row([label, x.n,
+    x.objects, s(x.wallMs), mib(x.rssKiB), s(x.stacksMs), `${per(x).toFixed(1)} ms`,
     [x.buildMs, x.synthMs].map((v) => `${Math.round(v)}`).join(' / ') + ' ms'])),
   '',
-  `**Per-stack slope: ${slope.toFixed(1)} ms/stack** (least squares of wall time over N); time per stack at N=500 / N=10: **${Number.isFinite(linearity) ? linearity.toFixed(2) : 'n/a'}** (ErpSynth).`,
+  `**Per-stack slope: ${slope.toFixed(1)} ms/stack** (least squares of wall time over N); `
+    + `time per stack at N=500 / N=10: **${Number.isFinite(linearity) ? linearity.toFixed(2) : 'n/a'}** (ErpSynth).`,
   '',
   'Targets (issues 8, 13 and 16):',
   '',
   row(['target', 'measured', 'met']),
   row(['---', '---', '---']),
   row(['all environments <= 1.5x the floor', `${ratio.toFixed(2)}x (${s(app.wallMs)} vs ${s(floor.wallMs)})`, verdict(ratio <= 1.5)]),
-  ...(npmSynth ? [row(['warm `npm run synth`, nothing changed, <= 1 s (issue 13)', npmSynth.failed ? '**failed**' : s(npmSynth.wallMs), verdict(!npmSynth.failed && npmSynth.wallMs <= 1000)])] : []),
+  ...(npmSynth ? [row(['warm `npm run synth`, nothing changed, <= 1 s (issue 13)', npmSynth.failed ? '**failed**' : s(npmSynth.wallMs),
+    verdict(!npmSynth.failed && npmSynth.wallMs <= 1000)])] : []),
   ...(at(500) ? [
     row(['500 stacks through the public API <= 10 s', s(at(500).wallMs), verdict(at(500).wallMs <= 10000)]),
     row(['500 stacks <= 1 GiB peak RSS', mib(at(500).rssKiB), verdict(at(500).rssKiB <= 1024 * 1024)]),
   ] : []),
-  ...(Number.isFinite(linearity) ? [row(['per stack at N=500 <= 1.5x per stack at N=10', `${linearity.toFixed(2)}x`, verdict(linearity <= 1.5)])] : []),
+  ...(Number.isFinite(linearity) ? [row(['per stack at N=500 <= 1.5x per stack at N=10', `${linearity.toFixed(2)}x`, verdict(linearity <= 1.5)])]
+    : []),
   ...(test ? [row(['`npm test` <= 30 s', s(test.wallMs), verdict(test.wallMs <= 30000)])] : []),
   '',
 ];

@@ -9,7 +9,6 @@
  */
 'use strict';
 const { spawnSync } = require('child_process');
-const { performance } = require('perf_hooks');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -50,7 +49,7 @@ require('cdk8s'); lap('require cdk8s (+ constructs, yaml)');
 require('cdk8s-plus-28'); lap('require cdk8s-plus-28');
 const envs = require(path.join(root, 'lib/deploy/environments'));
 const appSynth = require(path.join(root, 'lib/deploy/app-synth'));
-const syn = require(path.join(root, 'lib/src/synth/synthesizer'));
+const syn = { ...require(path.join(root, 'lib/deploy/synth')), ...require(path.join(root, 'lib/src/synth/yaml')) };
 const sv = require(path.join(root, 'lib/src/gates/schema-validator'));
 const policy = require(path.join(root, 'lib/src/gates/policy')); lap('require the app\'s own modules');
 sv.hasSchema('v1', 'Namespace'); lap('read + JSON.parse strict-schemas.json');

@@ -8,7 +8,7 @@ import { ApiObject, JsonPatch } from 'cdk8s';
 import { CostMgmtPostgres, ErpApi, ErpApiProps, ErpOperations, resources } from '../src';
 import { ENVIRONMENTS } from '../deploy/environments';
 import { buildEnvironment } from '../deploy/environments/erp-environment';
-import { renderFiles } from '../src/synth/synthesizer';
+import { renderFiles } from '../deploy/synth';
 import { Manifest, synth, testChart } from './util';
 
 const IMAGE = 'registry.example.com/erp/api:1.4.2';

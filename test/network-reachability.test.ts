@@ -12,7 +12,7 @@
  */
 import { ENVIRONMENTS } from '../deploy/environments';
 import { buildEnvironment } from '../deploy/environments/erp-environment';
-import { renderFiles } from '../src/synth/synthesizer';
+import { renderFiles } from '../deploy/synth';
 import { Manifest } from './util';
 
 interface Placed { readonly o: Manifest; readonly file: number }

@@ -8,7 +8,7 @@ import { App, Chart } from 'cdk8s';
 import { ApiGatewayChart, CeleryPair, CostMgmtPostgres, ErpApi, ErpOperations, Redis } from '../src';
 import { ENVIRONMENTS } from '../deploy/environments';
 import { buildEnvironment } from '../deploy/environments/erp-environment';
-import { renderFiles } from '../src/synth/synthesizer';
+import { renderFiles } from '../deploy/synth';
 import { Manifest } from './util';
 
 /** The same app under other chart and construct ids (and the API moved to the data chart). */

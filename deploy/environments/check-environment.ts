@@ -1,11 +1,14 @@
 import { checkDatabaseTls, checkHost, checkServerVersion, PostgresSslMode } from '../../src/data/database';
 import { checkResources } from '../../src/internal/resources';
 import {
-  checkCron, checkDnsLabel, checkDnsSubdomain, checkHostname, checkImage, checkInt, checkNonEmpty, checkNoUrlCredentials, checkPort, checkSqlIdentifier, fail,
+  checkCron, checkDnsLabel, checkDnsSubdomain, checkHostname, checkImage, checkInt, checkNonEmpty, checkNoUrlCredentials, checkPort,
+  checkSqlIdentifier, fail,
 } from '../../src/internal/validate';
 import { EnvironmentConfig, ExternalServerDatabase } from './config';
 
 const FALSE = /^(false|0|no|off)$/i;
+
+const SECRET_FILE = "the git-ignored .env.<env> file that becomes the 'erp-api-env' Secret";
 
 /**
  * Validates an environment's config before anything is built. With
@@ -23,11 +26,13 @@ export function checkEnvironment(c: EnvironmentConfig, secrets?: Record<string, 
   checkHostname(where, 'api.host', c.api.host);
   checkHostname(where, 'gateway.host', c.gateway.host);
   checkInt(where, 'api.replicas', c.api.replicas, 1, 1000);
-  if (c.api.autoscaling) {
-    checkInt(where, 'api.autoscaling.minReplicas', c.api.autoscaling.minReplicas, 1, 1000);
-    checkInt(where, 'api.autoscaling.maxReplicas', c.api.autoscaling.maxReplicas, 1, 1000);
-    if (c.api.autoscaling.minReplicas > c.api.autoscaling.maxReplicas) {
-      fail(where, 'api.autoscaling.minReplicas', c.api.autoscaling.minReplicas, `must be at most 'api.autoscaling.maxReplicas' (${c.api.autoscaling.maxReplicas})`);
+  const autoscaling = c.api.autoscaling;
+  if (autoscaling) {
+    checkInt(where, 'api.autoscaling.minReplicas', autoscaling.minReplicas, 1, 1000);
+    checkInt(where, 'api.autoscaling.maxReplicas', autoscaling.maxReplicas, 1, 1000);
+    if (autoscaling.minReplicas > autoscaling.maxReplicas) {
+      fail(where, 'api.autoscaling.minReplicas', autoscaling.minReplicas,
+        `must be at most 'api.autoscaling.maxReplicas' (${autoscaling.maxReplicas})`);
     }
   }
   if (c.api.resources) checkResources(where, 'api.resources', c.api.resources);
@@ -38,21 +43,29 @@ export function checkEnvironment(c: EnvironmentConfig, secrets?: Record<string, 
   checkDatabases(where, c);
   checkCron(where, 'backups.schedule', c.backups.schedule);
   checkInt(where, 'backups.retentionDays', c.backups.retentionDays, 1, 3650);
-  for (const [k, v] of Object.entries(c.appSettings)) {
+  checkAppSettings(where, c.appSettings);
+  if (c.production) checkProduction(where, c, secrets);
+}
+
+/** Committed app settings hold no secret, neither by name nor inside a URL. */
+function checkAppSettings(where: string, settings: Record<string, string>): void {
+  for (const [k, v] of Object.entries(settings)) {
     if (/(SECRET|PASSWORD|TOKEN|_KEY)$/.test(k)) {
-      fail(where, `appSettings.${k}`, '<redacted>', "looks like a secret: put it in the git-ignored .env.<env> file that becomes the 'erp-api-env' Secret, not in committed config");
+      fail(where, `appSettings.${k}`, '<redacted>', `looks like a secret: put it in ${SECRET_FILE}, not in committed config`);
     }
     checkNonEmpty(where, `appSettings.${k}`, v);
-    checkNoUrlCredentials(where, `appSettings.${k}`, v, "put it in the git-ignored .env.<env> file that becomes the 'erp-api-env' Secret, or leave the connection to 'database' / 'redis'");
+    checkNoUrlCredentials(where, `appSettings.${k}`, v, `put it in ${SECRET_FILE}, or leave the connection to 'database' / 'redis'`);
   }
-  if (!c.production) return;
+}
 
-  // seed 002 production checklist
+/** The seed-002 production checklist. */
+function checkProduction(where: string, c: EnvironmentConfig, secrets?: Record<string, string>): void {
   const s = c.appSettings;
   if (!FALSE.test(s.DEBUG ?? '')) fail(where, 'appSettings.DEBUG', s.DEBUG, "must be 'False' in production");
   const origins = (s.ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean);
   if (origins.length === 0 || origins.some((o) => o.includes('*'))) {
-    fail(where, 'appSettings.ALLOWED_ORIGINS', s.ALLOWED_ORIGINS, "must list the allowed origins explicitly in production (e.g. 'https://erp.example.com'), no '*'");
+    fail(where, 'appSettings.ALLOWED_ORIGINS', s.ALLOWED_ORIGINS,
+      "must list the allowed origins explicitly in production (e.g. 'https://erp.example.com'), no '*'");
   }
   for (const o of origins) {
     if (!/^https:\/\/[a-z0-9.-]+(:\d+)?$/.test(o)) fail(where, 'appSettings.ALLOWED_ORIGINS', o, "must be an https:// origin (scheme and host, no path) in production");
@@ -61,26 +74,40 @@ export function checkEnvironment(c: EnvironmentConfig, secrets?: Record<string, 
   if (c.allowLatestImages) fail(where, 'allowLatestImages', true, 'must be false in production: pin every image');
   if (!c.tlsIssuer) fail(where, 'tlsIssuer', c.tlsIssuer, 'must name a cert-manager ClusterIssuer in production: every Ingress serves TLS');
   // seed 002: "Enable SSL for database connection"
-  const external: Array<[string, ExternalServerDatabase | undefined]> = [['database', c.database.mode === 'external' ? c.database : undefined], ['gateway.database', c.gateway.database]];
+  const external: Array<[string, ExternalServerDatabase | undefined]> = [
+    ['database', c.database.mode === 'external' ? c.database : undefined], ['gateway.database', c.gateway.database],
+  ];
   for (const [field, db] of external) {
     if (db?.sslMode === PostgresSslMode.DISABLE || db?.sslMode === PostgresSslMode.PREFER) {
-      fail(where, `${field}.sslMode`, db.sslMode, "must be 'require', 'verify-ca' or 'verify-full' in production: the connection to an external server leaves the cluster");
+      fail(where, `${field}.sslMode`, db.sslMode,
+        "must be 'require', 'verify-ca' or 'verify-full' in production: the connection to an external server leaves the cluster");
     }
   }
-  if (secrets) {
-    const jwt = secrets.JWT_SECRET_KEY;
-    if (jwt !== undefined && jwt.length < 32) fail(where, 'secrets.JWT_SECRET_KEY', `<${jwt.length} characters>`, 'must be at least 32 characters in production (generate one: openssl rand -hex 32)');
-    const boot = secrets.BOOTSTRAP_KEY;
-    if (boot !== undefined && boot.length < 16) fail(where, 'secrets.BOOTSTRAP_KEY', `<${boot.length} characters>`, 'must be at least 16 characters in production (openssl rand -hex 16)');
-    if (secrets.DEBUG !== undefined && !FALSE.test(secrets.DEBUG)) fail(where, 'secrets.DEBUG', secrets.DEBUG, "must be 'False' in production");
+  if (secrets) checkProductionSecrets(where, secrets);
+}
+
+/** The app's secret values, when given: long enough keys, DEBUG off. */
+function checkProductionSecrets(where: string, secrets: Record<string, string>): void {
+  const jwt = secrets.JWT_SECRET_KEY;
+  if (jwt !== undefined && jwt.length < 32) {
+    fail(where, 'secrets.JWT_SECRET_KEY', `<${jwt.length} characters>`,
+      'must be at least 32 characters in production (generate one: openssl rand -hex 32)');
   }
+  const boot = secrets.BOOTSTRAP_KEY;
+  if (boot !== undefined && boot.length < 16) {
+    fail(where, 'secrets.BOOTSTRAP_KEY', `<${boot.length} characters>`, 'must be at least 16 characters in production (openssl rand -hex 16)');
+  }
+  if (secrets.DEBUG !== undefined && !FALSE.test(secrets.DEBUG)) fail(where, 'secrets.DEBUG', secrets.DEBUG, "must be 'False' in production");
 }
 
 /** The external databases (the app's and the gateway's): each field, and one database per application. */
 function checkDatabases(where: string, c: EnvironmentConfig): void {
   const gw = c.gateway.database;
   if (c.database.mode !== 'external') {
-    if (gw !== undefined) fail(where, 'gateway.database', gw, "only applies when 'database.mode' is 'external'; in-cluster, the server creates role and database api_gateway for the gateway");
+    if (gw !== undefined) {
+      fail(where, 'gateway.database', gw,
+        "only applies when 'database.mode' is 'external'; in-cluster, the server creates role and database api_gateway for the gateway");
+    }
     return;
   }
   checkExternalDatabase(where, 'database', c.database);
@@ -90,7 +117,8 @@ function checkDatabases(where: string, c: EnvironmentConfig): void {
   }
   checkExternalDatabase(where, 'gateway.database', gw);
   if (gw.host === c.database.host && gw.port === c.database.port && gw.databaseName === c.database.databaseName) {
-    fail(where, 'gateway.database.databaseName', gw.databaseName, `must differ from 'database.databaseName' on the same server (one database per application), e.g. 'api_gateway'`);
+    fail(where, 'gateway.database.databaseName', gw.databaseName,
+      "must differ from 'database.databaseName' on the same server (one database per application), e.g. 'api_gateway'");
   }
 }
 
@@ -99,7 +127,9 @@ function checkExternalDatabase(where: string, field: string, db: ExternalServerD
   checkPort(where, `${field}.port`, db.port);
   checkSqlIdentifier(where, `${field}.databaseName`, db.databaseName);
   checkDnsSubdomain(where, `${field}.secretName`, db.secretName);
-  if (db.version === undefined) fail(where, `${field}.version`, undefined, "is required: the server's PostgreSQL major version (e.g. 15), which the backup client must match");
+  if (db.version === undefined) {
+    fail(where, `${field}.version`, undefined, "is required: the server's PostgreSQL major version (e.g. 15), which the backup client must match");
+  }
   checkServerVersion(where, `${field}.version`, db.version);
   checkDatabaseTls(where, db.sslMode, db.caSecretName, { sslMode: `${field}.sslMode`, caSecretName: `${field}.caSecretName` });
 }

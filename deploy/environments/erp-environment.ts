@@ -6,10 +6,10 @@ import { ErpApi } from '../../src/app/erp-api';
 import { ErpOperations } from '../../src/app/erp-operations';
 import { ArgoCdHook, HelmHook, MigrationDelivery } from '../../src/migrations/migrations';
 import { defaultDeny } from '../../src/internal/network-policies';
-import { applicationPhase, Phase, PhasedChart } from '../../src/synth/synthesizer';
+import { applicationPhase, migrationJobs, Phase, PhasedChart } from '../synth';
 import { checkEnvironment } from './check-environment';
 import { EnvironmentConfig } from './config';
-import { API_NAME, buildInfrastructure } from './infrastructure';
+import { API_NAME, buildInfrastructure, Infrastructure } from './infrastructure';
 
 /** Values given at synth time from git-ignored files or the environment, never from committed code. */
 export interface SynthSecrets {
@@ -43,12 +43,6 @@ function splitImage(image: string): [string, string | undefined] {
 }
 
 /**
- * Composes one environment from the constructs: a namespace chart, the
- * infrastructure chart (credentials, PostgreSQL, Redis, backups; seed 001
- * keeps it apart from the application), the application chart (ErpApi,
- * CeleryPair), the API gateway chart and the operations chart.
- */
-/**
  * Construct ids of an environment's charts and constructs. They are not part
  * of any object's identity (names and selectors come from props): changing
  * them changes no manifest, which the tests check on a real cluster.
@@ -62,15 +56,12 @@ export interface EnvironmentIds {
   readonly celery?: string;
 }
 
-export function buildEnvironment(config: EnvironmentConfig, secrets: SynthSecrets = {}, ids: EnvironmentIds = {}): ErpEnvironment {
-  checkEnvironment(config, secrets.app);
-  const app = new App({ outdir: 'unused' });
-  const ns = config.namespace;
-
-  const nsChart = new Chart(app, `${config.name}-namespace`);
-  new kplus.Namespace(nsChart, 'Namespace', {
+/** The namespace chart: the restricted-PSS namespace and its default-deny policy. */
+function namespaceChart(app: App, config: EnvironmentConfig): Chart {
+  const chart = new Chart(app, `${config.name}-namespace`);
+  new kplus.Namespace(chart, 'Namespace', {
     metadata: {
-      name: ns,
+      name: config.namespace,
       labels: {
         'pod-security.kubernetes.io/enforce': 'restricted',
         'pod-security.kubernetes.io/enforce-version': 'v1.28',
@@ -79,23 +70,26 @@ export function buildEnvironment(config: EnvironmentConfig, secrets: SynthSecret
       },
     },
   });
-  defaultDeny(nsChart, 'DefaultDeny', ns);
+  defaultDeny(chart, 'DefaultDeny', config.namespace);
+  return chart;
+}
 
-  const infraChart = new Chart(app, `${config.name}-infrastructure`, { namespace: ns });
-  const infra = buildInfrastructure(infraChart, config);
-
-  // With the database in the same release, a pre-install hook would run
-  // before PostgreSQL exists, and Argo CD maps pre-install and pre-upgrade
-  // both to PreSync; so migrate after install (Helm) / in the Sync phase
-  // after the infrastructure wave (Argo CD). The init containers migrate
-  // anyway, so the first install works under every tool.
-  const sameRelease = config.database.mode === 'in-cluster';
-  const migrationDelivery = sameRelease
+/**
+ * How migrations are delivered. With the database in the same release, a
+ * pre-install hook would run before PostgreSQL exists, and Argo CD maps
+ * pre-install and pre-upgrade both to PreSync; so migrate after install
+ * (Helm) / in the Sync phase after the infrastructure wave (Argo CD). The
+ * init containers migrate anyway, so the first install works under every tool.
+ */
+function migrationDelivery(config: EnvironmentConfig): MigrationDelivery {
+  return config.database.mode === 'in-cluster'
     ? MigrationDelivery.all({ helmHooks: [HelmHook.POST_INSTALL, HelmHook.PRE_UPGRADE], argoCdHook: ArgoCdHook.SYNC, syncWave: -1 })
     : MigrationDelivery.all();
+}
 
-  const appChart = new Chart(app, `${config.name}-${ids.appChart ?? 'app'}`, { namespace: ns });
-  const api = new ErpApi(appChart, ids.api ?? 'Api', {
+/** The application: ErpApi and CeleryPair. */
+function application(chart: Chart, config: EnvironmentConfig, infra: Infrastructure, delivery: MigrationDelivery, ids: EnvironmentIds): ErpApi {
+  const api = new ErpApi(chart, ids.api ?? 'Api', {
     name: API_NAME, // the backups archive its media claim (see buildInfrastructure)
     image: config.images.api,
     allowLatestImage: config.allowLatestImages,
@@ -103,7 +97,7 @@ export function buildEnvironment(config: EnvironmentConfig, secrets: SynthSecret
     redis: infra.redis,
     env: config.appSettings,
     releaseId: config.releaseId,
-    migrationDelivery,
+    migrationDelivery: delivery,
     autoscaling: config.api.autoscaling === false ? false : config.api.autoscaling,
     replicas: config.api.autoscaling === false ? config.api.replicas : undefined,
     resources: config.api.resources ?? config.sizing?.api,
@@ -112,20 +106,27 @@ export function buildEnvironment(config: EnvironmentConfig, secrets: SynthSecret
     metrics: config.monitoring ? {} : false,
     media: {
       storageClassName: config.api.mediaStorageClass,
-      accessMode: config.api.mediaAccessMode === 'ReadWriteMany' ? kplus.PersistentVolumeAccessMode.READ_WRITE_MANY : kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE,
+      accessMode: config.api.mediaAccessMode === 'ReadWriteMany'
+        ? kplus.PersistentVolumeAccessMode.READ_WRITE_MANY
+        : kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE,
     },
     ingress: { host: config.api.host, clusterIssuer: config.tlsIssuer },
   });
-  new CeleryPair(appChart, ids.celery ?? 'Celery', {
+  new CeleryPair(chart, ids.celery ?? 'Celery', {
     api,
     worker: { replicas: config.celery.workerReplicas, concurrency: config.celery.concurrency, resources: config.sizing?.celeryWorker },
     beat: { resources: config.sizing?.celeryBeat },
     initResources: config.sizing?.celeryInit,
   });
+  return api;
+}
 
+/** The API gateway chart, on its own database and role of the environment's PostgreSQL server (no second StatefulSet). */
+function gatewayChart(app: App, config: EnvironmentConfig, infra: Infrastructure, delivery: MigrationDelivery,
+  secrets: SynthSecrets, ids: EnvironmentIds): ApiGatewayChart {
   const [repository, tag] = splitImage(config.images.gateway);
-  const gateway = new ApiGatewayChart(app, `${config.name}-${ids.gatewayChart ?? 'gateway'}`, {
-    namespace: ns,
+  return new ApiGatewayChart(app, `${config.name}-${ids.gatewayChart ?? 'gateway'}`, {
+    namespace: config.namespace,
     production: config.production,
     allowedHosts: config.gateway.allowedHosts,
     replicas: config.gateway.replicas,
@@ -135,13 +136,30 @@ export function buildEnvironment(config: EnvironmentConfig, secrets: SynthSecret
       hosts: [{ host: config.gateway.host, paths: ['/'] }],
       clusterIssuer: config.tlsIssuer,
     },
-    // its own database and role on the environment's PostgreSQL server (no second StatefulSet)
     database: infra.gatewayDatabase,
     secretValues: takesGatewaySecretValues(config) ? secrets.gateway : undefined,
-    migrationDelivery, releaseId: config.releaseId, migrationResources: config.sizing?.migrations,
+    migrationDelivery: delivery, releaseId: config.releaseId, migrationResources: config.sizing?.migrations,
     networkPolicy: { defaultDeny: false },
   });
+}
 
+/**
+ * Composes one environment from the constructs: a namespace chart, the
+ * infrastructure chart (credentials, PostgreSQL, Redis, backups; seed 001
+ * keeps it apart from the application), the application chart (ErpApi,
+ * CeleryPair), the API gateway chart and the operations chart.
+ */
+export function buildEnvironment(config: EnvironmentConfig, secrets: SynthSecrets = {}, ids: EnvironmentIds = {}): ErpEnvironment {
+  checkEnvironment(config, secrets.app);
+  const app = new App({ outdir: 'unused' });
+  const ns = config.namespace;
+  const nsChart = namespaceChart(app, config);
+  const infraChart = new Chart(app, `${config.name}-infrastructure`, { namespace: ns });
+  const infra = buildInfrastructure(infraChart, config);
+  const delivery = migrationDelivery(config);
+  const appChart = new Chart(app, `${config.name}-${ids.appChart ?? 'app'}`, { namespace: ns });
+  const api = application(appChart, config, infra, delivery, ids);
+  const gateway = gatewayChart(app, config, infra, delivery, secrets, ids);
   const opsChart = new Chart(app, `${config.name}-operations`, { namespace: ns });
   new ErpOperations(opsChart, 'Operations', {
     api,
@@ -149,7 +167,6 @@ export function buildEnvironment(config: EnvironmentConfig, secrets: SynthSecret
     maintenance: { cleanupExecute: config.cleanupExecute },
     resources: config.sizing?.operations,
   });
-
   return {
     config,
     app,
@@ -159,8 +176,9 @@ export function buildEnvironment(config: EnvironmentConfig, secrets: SynthSecret
       // its NetworkPolicies with the others (10-config, wave -5): the credentials Job, an Argo CD
       // Sync hook of the infrastructure wave, must not start in the same wave as its egress policy
       { chart: infraChart, phase: (o) => (o.kind === 'NetworkPolicy' ? Phase.CONFIG : Phase.INFRASTRUCTURE) },
-      { chart: appChart, phase: applicationPhase },
-      { chart: gateway, phase: applicationPhase },
+      // the migration Jobs (and their pre-migration dumps) to 30-migrations, named by the constructs that own them
+      { chart: appChart, phase: applicationPhase(migrationJobs(api)) },
+      { chart: gateway, phase: applicationPhase(migrationJobs(gateway)) },
       { chart: opsChart, phase: Phase.OPERATIONS },
     ],
   };

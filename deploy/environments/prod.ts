@@ -8,7 +8,10 @@ export const prod: EnvironmentConfig = {
   production: true,
   images: { api: 'registry.example.com/erp/api:1.4.2', gateway: 'devyusupov/statushawk-api-gateway:1.0.0' },
   allowLatestImages: false,
-  api: { host: 'erpapi.masterspace.co.ke', replicas: 2, autoscaling: { minReplicas: 2, maxReplicas: 6 }, mediaStorageClass: 'nfs-client', mediaAccessMode: 'ReadWriteMany' },
+  api: {
+    host: 'erpapi.masterspace.co.ke', replicas: 2, autoscaling: { minReplicas: 2, maxReplicas: 6 },
+    mediaStorageClass: 'nfs-client', mediaAccessMode: 'ReadWriteMany',
+  },
   celery: { workerReplicas: 2, concurrency: 4 },
   gateway: {
     host: 'api-gateway.statushawk.internal', replicas: 2, allowedHosts: ['api-gateway.statushawk.internal'],

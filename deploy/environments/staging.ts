@@ -7,7 +7,10 @@ export const staging: EnvironmentConfig = {
   production: false,
   images: { api: 'registry.example.com/erp/api:1.4.2', gateway: 'devyusupov/statushawk-api-gateway:1.0.0' },
   allowLatestImages: false,
-  api: { host: 'erp.staging.example.com', replicas: 2, autoscaling: { minReplicas: 2, maxReplicas: 4 }, mediaStorageClass: 'nfs-client', mediaAccessMode: 'ReadWriteMany' },
+  api: {
+    host: 'erp.staging.example.com', replicas: 2, autoscaling: { minReplicas: 2, maxReplicas: 4 },
+    mediaStorageClass: 'nfs-client', mediaAccessMode: 'ReadWriteMany',
+  },
   celery: { workerReplicas: 1, concurrency: 4 },
   gateway: { host: 'api-gateway.staging.example.com', replicas: 2, allowedHosts: ['api-gateway.staging.example.com'] },
   tlsIssuer: 'letsencrypt-staging',

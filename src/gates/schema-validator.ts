@@ -86,7 +86,8 @@ function schemas(): StrictSchemas {
   const candidates = [path.resolve(__dirname, '..', '..', STRICT_SCHEMAS_FILE), path.resolve(__dirname, '..', '..', '..', STRICT_SCHEMAS_FILE)];
   const file = candidates.find((f) => fs.existsSync(f));
   if (!file) {
-    throw new Error(`schema-validator: ${STRICT_SCHEMAS_FILE} not found (looked in ${candidates.join(', ')}); run 'node scripts/gen-strict-schemas.js'`);
+    throw new Error(`schema-validator: ${STRICT_SCHEMAS_FILE} not found (looked in ${candidates.join(', ')}); `
+      + "run 'node scripts/gen-strict-schemas.js'");
   }
   loaded = JSON.parse(fs.readFileSync(file, 'utf8')) as StrictSchemas;
   return loaded;

@@ -37,7 +37,9 @@ function checkObjectName(path: string, kind: string, name: string): void {
     const max = kind === 'CronJob' ? CRONJOB_NAME_MAX : JOB_NAME_MAX;
     if (name.length > max) {
       throw new PropsError(path, field, name, `is ${name.length} characters: a ${kind} name may have at most ${max} `
-        + (kind === 'CronJob' ? '(the controller appends 11 characters to name each Job, and a Job name is a label value)' : '(it is the job-name label of its pods)'));
+        + (kind === 'CronJob'
+          ? '(the controller appends 11 characters to name each Job, and a Job name is a label value)'
+          : '(it is the job-name label of its pods)'));
     }
   } else if (SUBDOMAIN_NAMED.has(kind)) checkDnsSubdomain(path, field, name);
 }

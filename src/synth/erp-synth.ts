@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ApiObject, App, Chart, Names, YamlOutputType } from 'cdk8s';
-import { chartApiObjects, prepareApp, toYaml } from './synthesizer';
+import { chartApiObjects, prepareApp, recordsConstructMetadata } from './prepare-app';
+import { toYaml } from './yaml';
 
 /**
  * Synthesizes a cdk8s `App` in time linear in its size: the same files,
@@ -71,8 +72,7 @@ export class ErpSynth {
       default:
         break;
     }
-    // a private field of App (its prop `recordConstructMetadata`, or CDK8S_RECORD_CONSTRUCT_METADATA=true)
-    if ((app as unknown as { recordConstructMetadata?: boolean }).recordConstructMetadata) {
+    if (recordsConstructMetadata(app)) {
       const resources: Record<string, { path: string }> = {};
       for (const o of charts.flatMap(chartApiObjects)) resources[o.name] = { path: o.node.path };
       fs.writeFileSync(path.join(app.outdir, 'construct-metadata.json'), JSON.stringify({ version: '1.0.0', resources }));

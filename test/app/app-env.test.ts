@@ -4,7 +4,7 @@ import {
 } from '../../src';
 import { AppEnv } from '../../src/app/app-env';
 import { IDatabase, mountDatabaseCa } from '../../src/data/database';
-import { synthesizeCharts } from '../../src/synth/synthesizer';
+import { synthesizeCharts } from '../../deploy/synth';
 import { containers, Manifest, podSpec, synth, testChart } from '../util';
 
 const IMAGE = 'registry.example.com/erp/api:1.4.2';

@@ -11,7 +11,7 @@ import { buildEnvironment } from '../../deploy/environments/erp-environment';
 import { API_POD_SELECTOR } from '../../deploy/environments/infrastructure';
 import { postgresImageMajorVersion } from '../../src/data/postgres-sql';
 import { validateManifests } from '../../src/gates/schema-validator';
-import { renderFiles } from '../../src/synth/synthesizer';
+import { renderFiles } from '../../deploy/synth';
 import { all, container, containers, Manifest, one, podSpec, RESTRICTED } from '../util';
 
 const OFFSITE = { endpoint: 'https://minio.example.com:9000', bucket: 'erp-backups', credentialsSecret: 'backup-s3' };

@@ -4,7 +4,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { gate, readManifestFile, renderApp, synthesizeApp } from '../../deploy/app-synth';
 import { buildEnvironment, dev, ENVIRONMENTS, prod } from '../../deploy/environments';
-import { renderFiles, toYaml } from '../../src/synth/synthesizer';
+import { Manifest, renderFiles } from '../../deploy/synth';
+import { toYaml } from '../../src/synth/yaml';
 
 function tmpdir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'erp-synth-'));
@@ -130,7 +131,7 @@ describe('secrets files at synth time', () => {
 });
 
 /** Rewrites the files of `<dir>` with `edit` applied to each object (as an earlier release wrote them, say). */
-function rewrite(dir: string, edit: (o: any) => void): void {
+function rewrite(dir: string, edit: (o: Manifest) => void): void {
   for (const name of fs.readdirSync(dir)) {
     const file = path.join(dir, name);
     const docs = readManifestFile(file);
@@ -143,7 +144,7 @@ describe('the immutable-field guard at synth time', () => {
   const secretsDir = tmpdir();
   const quiet = { secretsDir, warn: () => undefined };
   /** A Deployment's selector as an older release had it. */
-  const olderSelector = (o: any) => {
+  const olderSelector = (o: Manifest) => {
     if (o.kind === 'Deployment') o.spec.selector.matchLabels = { ...o.spec.selector.matchLabels, 'example.com/release': 'v0' };
   };
 
@@ -187,7 +188,8 @@ describe('the immutable-field guard at synth time', () => {
     }
     expect(message).toMatch(/^\[dev\] StatefulSet\/postgres \(namespace erp-dev\): 'spec\.volumeClaimTemplates\[postgresql-data\]\.spec\.resources\.requests\.storage' \("1Gi" -> "\d+Gi"\) is immutable.*Way out: expand the PVC \(`kubectl -n erp-dev patch pvc postgresql-data-postgres-0 .*`kubectl -n erp-dev delete statefulset postgres --cascade=orphan`/m);
     expect(jobs.length).toBeGreaterThan(0);
-    for (const job of jobs) expect(message).toMatch(new RegExp(`^\\[dev\\] Job/${job} .*'spec\\.template\\.spec\\.containers\\[[^\\]]+\\]\\.image' \\("registry\\.example\\.com/old:0\\.9" -> .*Way out: delete the Job`, 'm'));
+    const image = String.raw`'spec\.template\.spec\.containers\[[^\]]+\]\.image' \("registry\.example\.com/old:0\.9" -> `;
+    for (const job of jobs) expect(message).toMatch(new RegExp(`^\\[dev\\] Job/${job} .*${image}.*Way out: delete the Job`, 'm'));
   });
 
   test('allowImmutableChanges turns the refusals into warnings that still give the way out', () => {
@@ -286,8 +288,10 @@ describe('npm run synth and cdk8s synth (the routes users run), in a copy of the
     if (r.error) throw r.error;
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
-  const npmSynth = (extra?: Record<string, string>, args: string[] = []) => run('npm', ['run', '--silent', 'synth', ...(args.length ? ['--', ...args] : [])], extra);
-  const cdk8sSynth = (extra?: Record<string, string>, args: string[] = []) => run(path.join(work, 'node_modules', '.bin', 'cdk8s'), ['synth', '--no-check-upgrade', ...args], extra);
+  const npmSynth = (extra?: Record<string, string>, args: string[] = []) => run('npm', ['run', '--silent', 'synth', ...(args.length ? ['--',
+    ...args] : [])], extra);
+  const cdk8sSynth = (extra?: Record<string, string>, args: string[] = []) => run(path.join(work, 'node_modules', '.bin', 'cdk8s'), ['synth',
+    '--no-check-upgrade', ...args], extra);
   const breakProd = () => fs.writeFileSync(path.join(work, '.env.prod'), 'JWT_SECRET_KEY=too-short\n');
   const fixProd = () => fs.rmSync(path.join(work, '.env.prod'), { force: true });
 
@@ -325,7 +329,8 @@ describe('npm run synth and cdk8s synth (the routes users run), in a copy of the
     expect(snapshot(dist)).toEqual(before);
   }, 60_000);
 
-  test.each([['npm run synth', npmSynth], ['cdk8s synth', cdk8sSynth]])('ERP_ENV=prod %s writes dist/prod and keeps dist/dev and dist/staging', (label, synth) => {
+  const routes = [['npm run synth', npmSynth], ['cdk8s synth', cdk8sSynth]] as const;
+  test.each(routes)('ERP_ENV=prod %s writes dist/prod and keeps dist/dev and dist/staging', (label, synth) => {
     fs.writeFileSync(path.join(dist, 'dev', 'kept-by-erp-env.txt'), 'not ours\n');
     fs.rmSync(path.join(dist, 'prod'), { recursive: true });
     const others = () => Object.fromEntries(Object.entries(snapshot(dist)).filter(([f]) => !f.startsWith('prod')));
@@ -360,7 +365,8 @@ describe('npm run synth and cdk8s synth (the routes users run), in a copy of the
   test('npm run --silent synth -- --stdout prints one valid YAML stream, files joined by ---', () => {
     const r = npmSynth({ ERP_ENV: 'dev,prod' }, ['--stdout']);
     expect(r.status).toBe(0);
-    const files = ['dev', 'prod'].flatMap((e) => fs.readdirSync(path.join(dist, e)).sort().map((f) => fs.readFileSync(path.join(dist, e, f), 'utf8')));
+    const files = ['dev', 'prod'].flatMap((e) => fs.readdirSync(path.join(dist, e)).sort().map((f) => fs.readFileSync(path.join(dist, e, f),
+      'utf8')));
     expect(r.stdout).toBe(files.join('---\n'));
   }, 60_000);
 });
@@ -370,8 +376,10 @@ describe('scripts/synth.js compiles lib/ only when a source changed, and never s
   const root = path.join(__dirname, '..', '..');
   const work = tmpdir();
   const source = path.join(work, 'deploy', 'main.ts');
-  const mainTs = (version: string) => `export function main(args: string[]): number {\n  (globalThis as any).process.stdout.write(\`${version} \${args.join(' ')}\`);\n  return 0;\n}\n`;
-  const synth = (...args: string[]) => spawnSync(process.execPath, [path.join(work, 'scripts', 'synth.js'), ...args], { cwd: work, encoding: 'utf8', timeout: 60_000 });
+  const mainTs = (version: string) => 'export function main(args: string[]): number {\n'
+    + `  (globalThis as any).process.stdout.write(\`${version} \${args.join(' ')}\`);\n  return 0;\n}\n`;
+  const synth = (...args: string[]) => spawnSync(process.execPath, [path.join(work, 'scripts', 'synth.js'), ...args], { cwd: work, encoding: 'utf8',
+    timeout: 60_000 });
   const edit = (file: string, text: string) => fs.writeFileSync(file, text);
 
   beforeAll(() => {
@@ -380,7 +388,8 @@ describe('scripts/synth.js compiles lib/ only when a source changed, and never s
     fs.copyFileSync(path.join(root, 'scripts', 'synth.js'), path.join(work, 'scripts', 'synth.js'));
     fs.symlinkSync(path.join(root, 'node_modules'), path.join(work, 'node_modules'));
     fs.writeFileSync(path.join(work, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { strict: true, module: 'commonjs', target: 'es2022', lib: ['es2022'], skipLibCheck: true, rootDir: '.', outDir: 'lib', types: [] },
+      compilerOptions: { strict: true, module: 'commonjs', target: 'es2022', lib: ['es2022'], skipLibCheck: true, rootDir: '.', outDir: 'lib',
+        types: [] },
       include: ['deploy/**/*.ts'],
     }));
     fs.writeFileSync(path.join(work, 'tsconfig.build.json'), JSON.stringify({ extends: './tsconfig.json' }));

@@ -3,7 +3,7 @@ import { PostgresSslMode } from '../../src/data/database';
 import { checkPolicy } from '../../src/gates/policy';
 import { validateManifests } from '../../src/gates/schema-validator';
 import { diffManifests, formatDiff } from '../../deploy/env-diff';
-import { ManifestFile, Manifest, renderFiles } from '../../src/synth/synthesizer';
+import { ManifestFile, Manifest, renderFiles } from '../../deploy/synth';
 import { container, podSpec } from '../util';
 
 // Each environment is built once and shared by every assertion.
@@ -11,7 +11,7 @@ const rendered: Record<string, ManifestFile[]> = {};
 for (const [name, config] of Object.entries(ENVIRONMENTS)) rendered[name] = renderFiles(buildEnvironment(config).charts);
 const objects = (env: string) => rendered[env].flatMap((f) => f.objects);
 /** `name`, or `prefix-*` for a Job named after its pod template hash. */
-const named = (o: Record<string, any>, name: string) => (name.endsWith('-*') ? o.metadata.name.startsWith(name.slice(0, -1)) : o.metadata.name === name);
+const named = (o: Manifest, name: string) => (name.endsWith('-*') ? o.metadata.name.startsWith(name.slice(0, -1)) : o.metadata.name === name);
 const find = (env: string, kind: string, name: string) => {
   const o = objects(env).find((x) => x.kind === kind && named(x, name));
   if (!o) throw new Error(`${env}: no ${kind}/${name}`);
@@ -121,9 +121,11 @@ describe('what differs between environments', () => {
     expect(find('prod', 'Deployment', 'erp-api-celery-worker').spec.replicas).toBe(2);
   });
 
-  test('migration hooks: with the database in the release (dev, staging) post-install / Argo CD Sync after the infrastructure wave; external (prod) pre-install / PreSync', () => {
+  test('migration hooks: with the database in the release (dev, staging) post-install / Argo CD Sync after the infrastructure wave; '
+    + 'external (prod) pre-install / PreSync', () => {
     for (const env of ['dev', 'staging']) {
-      const a = find(env, 'Job', objects(env).find((o) => o.kind === 'Job' && o.metadata.name.startsWith('erp-api-migrate-'))!.metadata.name).metadata.annotations;
+      const a = find(env, 'Job', objects(env).find((o) => o.kind === 'Job'
+        && o.metadata.name.startsWith('erp-api-migrate-'))!.metadata.name).metadata.annotations;
       expect(a['helm.sh/hook']).toBe('post-install,pre-upgrade');
       expect(a['argocd.argoproj.io/hook']).toBe('Sync');
       expect(Number(a['argocd.argoproj.io/sync-wave'])).toBeGreaterThan(-3); // after 20-infrastructure (wave -3)
@@ -241,7 +243,8 @@ describe('environment diff (npm run diff -- staging prod)', () => {
     expect(entries).toContainEqual({ op: '~', object: 'HorizontalPodAutoscaler/erp-api', path: 'spec.maxReplicas', from: 4, to: 6 });
     expect(entries).toContainEqual({ op: '-', object: 'StatefulSet/postgres' });
     expect(entries).toContainEqual(expect.objectContaining({
-      op: '~', object: 'Ingress/erp-api', path: 'metadata.annotations.cert-manager.io/cluster-issuer', from: 'letsencrypt-staging', to: 'letsencrypt-prod',
+      op: '~', object: 'Ingress/erp-api', path: 'metadata.annotations.cert-manager.io/cluster-issuer', from: 'letsencrypt-staging',
+        to: 'letsencrypt-prod',
     }));
     const text = formatDiff('staging', 'prod', entries);
     expect(text.split('\n')[0]).toBe('--- staging');

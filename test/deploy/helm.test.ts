@@ -5,6 +5,7 @@ import * as path from 'path';
 import { Yaml } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { renderApp } from '../../deploy/app-synth';
+import type { Manifest } from '../../deploy/synth';
 
 // Runs the real cdk8s CLI on the compiled app (npm test builds lib/ first).
 const root = path.join(__dirname, '..', '..');
@@ -21,7 +22,8 @@ describe('npm run synth -- --format helm: one chart per environment, through the
     if (r.status !== 0) throw new Error(r.stderr);
   }, 60_000);
 
-  test.each(['dev', 'staging', 'prod'])('%s: Chart.yaml named erp-<env> with the version given, templates in apply order, no crds/, no Namespace', (env) => {
+  test.each(['dev', 'staging', 'prod'])('%s: Chart.yaml named erp-<env> with the version given, templates in apply order, no crds/, no Namespace',
+    (env) => {
     const chart = path.join(out, env);
     expect(fs.readdirSync(chart).sort()).toEqual(['Chart.yaml', 'templates']);
     const meta = Yaml.load(path.join(chart, 'Chart.yaml'))[0];
@@ -46,16 +48,19 @@ describe('npm run synth -- --format helm: one chart per environment, through the
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'erp-helm-')), 'helm');
     expect(synth(['--format', 'helm', '-o', dir], { ERP_ENV: 'prod' }).status).toBe(0);
     expect(fs.readdirSync(dir)).toEqual(['prod']);
-    expect(Yaml.load(path.join(dir, 'prod', 'Chart.yaml'))[0].version).toBe(JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version);
+    expect(Yaml.load(path.join(dir, 'prod', 'Chart.yaml'))[0].version).toBe(JSON.parse(fs.readFileSync(path.join(root, 'package.json'),
+      'utf8')).version);
     const jobs = Yaml.load(path.join(dir, 'prod', 'templates', '30-migrations.k8s.yaml'));
-    const api = jobs.find((j: any) => j.metadata.name.startsWith('erp-api-migrate-'));
+    const api = jobs.find((j: Manifest) => j.metadata.name.startsWith('erp-api-migrate-'));
     expect(api.metadata.annotations).toMatchObject({
       'helm.sh/hook': 'pre-install,pre-upgrade', 'helm.sh/hook-weight': '0', 'helm.sh/hook-delete-policy': 'before-hook-creation',
     });
-    const policy = Yaml.load(path.join(dir, 'prod', 'templates', '10-config.k8s.yaml')).find((o: any) => o.metadata.name === 'erp-api-migrate-egress');
+    const policy = Yaml.load(path.join(dir, 'prod', 'templates',
+      '10-config.k8s.yaml')).find((o: Manifest) => o.metadata.name === 'erp-api-migrate-egress');
     expect(policy.metadata.annotations).toMatchObject({ 'helm.sh/hook': 'pre-install,pre-upgrade', 'helm.sh/hook-weight': '-1' });
     const ops = Yaml.load(path.join(dir, 'prod', 'templates', '50-operations.k8s.yaml'));
-    expect(ops.find((o: any) => o.metadata.name.startsWith('erp-api-bootstrap-')).metadata.annotations['helm.sh/hook']).toBe('post-install,post-upgrade');
+    const bootstrap = ops.find((o: Manifest) => o.metadata.name.startsWith('erp-api-bootstrap-'));
+    expect(bootstrap.metadata.annotations['helm.sh/hook']).toBe('post-install,post-upgrade');
   }, 60_000);
 
   test('a failed synth leaves the charts byte-identical', () => {
@@ -119,7 +124,8 @@ describe('cdk8s synth -o DIR', () => {
     } catch (e) {
       stderr = String((e as { stderr: Buffer }).stderr);
     }
-    expect(stderr).toContain(`synth failed; nothing was written to ${out} (the cdk8s CLI empties its output folder before it runs the app; \`npm run synth -- -o ${out}\` keeps it on failure):`);
+    expect(stderr).toContain(`synth failed; nothing was written to ${out} (the cdk8s CLI empties its output folder before it runs the app; \`npm `
+      + `run synth -- -o ${out}\` keeps it on failure):`);
     expect(stderr).toMatch(/'environment' \("qa"\) is unknown/);
   }, 60_000);
 });

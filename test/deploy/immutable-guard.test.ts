@@ -1,6 +1,6 @@
 import { buildEnvironment, ENVIRONMENTS } from '../../deploy/environments';
 import { compareQuantities, findImmutableChanges, formatImmutableChange, KubeObject, objectKey } from '../../deploy/immutable-guard';
-import { renderFiles } from '../../src/synth/synthesizer';
+import { renderFiles } from '../../deploy/synth';
 
 const NS = 'erp-prod';
 
@@ -10,7 +10,7 @@ function refusals(before: KubeObject[], after: KubeObject[]): string[] {
 }
 
 /** A deep copy changed by `edit`. */
-function changed<T extends KubeObject>(o: T, edit: (copy: any) => void): T {
+function changed<T extends KubeObject>(o: T, edit: (copy: KubeObject) => void): T {
   const copy = structuredClone(o);
   edit(copy);
   return copy;
@@ -61,8 +61,10 @@ describe('the guard refuses what Kubernetes rejects on apply', () => {
   test('fails when a Deployment\'s selector changes', () => {
     const after = changed(deployment, (d) => { d.spec.selector.matchLabels = { app: 'erp-api' }; });
     expect(refusals([deployment], [after])).toEqual([
-      '[prod] Deployment/erp-api-app (namespace erp-prod): \'spec.selector\' ({"matchLabels":{"app.kubernetes.io/name":"erp-api","app.kubernetes.io/component":"app"}} -> {"matchLabels":{"app":"erp-api"}})'
-      + ' is immutable, Kubernetes rejects this apply. Way out: delete the Deployment (`kubectl -n erp-prod delete deployment erp-api-app`; its pods go with it) and apply again, or keep the old selector',
+      '[prod] Deployment/erp-api-app (namespace erp-prod): \'spec.selector\' '
+        + '({"matchLabels":{"app.kubernetes.io/name":"erp-api","app.kubernetes.io/component":"app"}} -> {"matchLabels":{"app":"erp-api"}})'
+      + ' is immutable, Kubernetes rejects this apply. Way out: delete the Deployment (`kubectl -n erp-prod delete deployment erp-api-app`; its '
+        + 'pods go with it) and apply again, or keep the old selector',
     ]);
   });
 
@@ -91,16 +93,19 @@ describe('the guard refuses what Kubernetes rejects on apply', () => {
   test('fails when a StatefulSet\'s volume claim template grows: expand the PVC, then orphan-delete the StatefulSet', () => {
     const after = changed(statefulSet, (s) => { s.spec.volumeClaimTemplates = [claimTemplate('50Gi')]; });
     expect(refusals([statefulSet], [after])).toEqual([
-      '[prod] StatefulSet/postgres (namespace erp-prod): \'spec.volumeClaimTemplates[postgresql-data].spec.resources.requests.storage\' ("20Gi" -> "50Gi")'
+      '[prod] StatefulSet/postgres (namespace erp-prod): \'spec.volumeClaimTemplates[postgresql-data].spec.resources.requests.storage\' ("20Gi" '
+        + '-> "50Gi")'
       + ' is immutable, Kubernetes rejects this apply. Way out: expand the PVC'
-      + ' (`kubectl -n erp-prod patch pvc postgresql-data-postgres-0 -p \'{"spec":{"resources":{"requests":{"storage":"50Gi"}}}}\'`, if the storage class allows expansion),'
+      + ' (`kubectl -n erp-prod patch pvc postgresql-data-postgres-0 -p \'{"spec":{"resources":{"requests":{"storage":"50Gi"}}}}\'`, if the '
+        + 'storage class allows expansion),'
       + ' then `kubectl -n erp-prod delete statefulset postgres --cascade=orphan` (its pods and PVCs stay) and apply again',
     ]);
     // one claim per replica
     const three = changed(statefulSet, (s) => { s.spec.replicas = 3; });
     const grown = changed(three, (s) => { s.spec.volumeClaimTemplates = [claimTemplate('50Gi')]; });
     expect(refusals([three], [grown])[0]).toContain(
-      'expand the PVC (`for i in $(seq 0 2); do kubectl -n erp-prod patch pvc postgresql-data-postgres-$i -p \'{"spec":{"resources":{"requests":{"storage":"50Gi"}}}}\'; done`',
+      'expand the PVC (`for i in $(seq 0 2); do kubectl -n erp-prod patch pvc postgresql-data-postgres-$i -p '
+        + '\'{"spec":{"resources":{"requests":{"storage":"50Gi"}}}}\'; done`',
     );
   });
 
@@ -123,8 +128,10 @@ describe('the guard refuses what Kubernetes rejects on apply', () => {
   test('fails when a StatefulSet\'s serviceName changes', () => {
     const after = changed(statefulSet, (s) => { s.spec.serviceName = 'postgres'; });
     expect(refusals([statefulSet], [after])).toEqual([
-      '[prod] StatefulSet/postgres (namespace erp-prod): \'spec.serviceName\' ("postgres-headless" -> "postgres") is immutable, Kubernetes rejects this apply.'
-      + ' Way out: `kubectl -n erp-prod delete statefulset postgres --cascade=orphan` (its pods and PVCs stay) and apply again, or keep the old value',
+      '[prod] StatefulSet/postgres (namespace erp-prod): \'spec.serviceName\' ("postgres-headless" -> "postgres") is immutable, Kubernetes '
+        + 'rejects this apply.'
+      + ' Way out: `kubectl -n erp-prod delete statefulset postgres --cascade=orphan` (its pods and PVCs stay) and apply again, or keep the old '
+        + 'value',
     ]);
   });
 
@@ -141,7 +148,8 @@ describe('the guard refuses what Kubernetes rejects on apply', () => {
       j.spec.template.spec.containers[0].env[0].value = 'True';
     });
     expect(refusals([job()], [after])).toEqual([
-      '[prod] Job/erp-api-bootstrap (namespace erp-prod): \'spec.template\' (spec.template.spec.containers[app].image: "registry.example.com/erp/api:1.0.0" -> "registry.example.com/erp/api:1.1.0";'
+      '[prod] Job/erp-api-bootstrap (namespace erp-prod): \'spec.template\' (spec.template.spec.containers[app].image: '
+        + '"registry.example.com/erp/api:1.0.0" -> "registry.example.com/erp/api:1.1.0";'
       + ' spec.template.spec.containers[app].env[DEBUG].value: "False" -> "True") is immutable, Kubernetes rejects this apply.'
       + ' Way out: delete the Job (`kubectl -n erp-prod delete job erp-api-bootstrap`) or give it a new name (e.g. after a hash of its pod template)',
     ]);
@@ -158,8 +166,10 @@ describe('the guard refuses what Kubernetes rejects on apply', () => {
   test('fails when a PVC\'s storageClassName changes', () => {
     const after = changed(pvc, (p) => { p.spec.storageClassName = 'local-path'; });
     expect(refusals([pvc], [after])).toEqual([
-      '[prod] PersistentVolumeClaim/erp-api-media (namespace erp-prod): \'spec.storageClassName\' ("nfs-client" -> "local-path") is immutable, Kubernetes rejects this apply.'
-      + ' Way out: a PVC\'s spec is fixed at creation (only its size can grow): keep the old value, or create a PVC under a new name and copy the data over'
+      '[prod] PersistentVolumeClaim/erp-api-media (namespace erp-prod): \'spec.storageClassName\' ("nfs-client" -> "local-path") is immutable, '
+        + 'Kubernetes rejects this apply.'
+      + ' Way out: a PVC\'s spec is fixed at creation (only its size can grow): keep the old value, or create a PVC under a new name and copy the '
+        + 'data over'
       + ' (deleting and re-creating this one loses its data unless its PersistentVolume is Retain)',
     ]);
   });
@@ -174,7 +184,8 @@ describe('the guard refuses what Kubernetes rejects on apply', () => {
   test('fails when a PVC shrinks (20Gi -> 10Gi)', () => {
     const after = changed(pvc, (p) => { p.spec.resources.requests.storage = '10Gi'; });
     expect(refusals([pvc], [after])).toEqual([
-      '[prod] PersistentVolumeClaim/erp-api-media (namespace erp-prod): \'spec.resources.requests.storage\' ("20Gi" -> "10Gi") is immutable, Kubernetes rejects this apply.'
+      '[prod] PersistentVolumeClaim/erp-api-media (namespace erp-prod): \'spec.resources.requests.storage\' ("20Gi" -> "10Gi") is immutable, '
+        + 'Kubernetes rejects this apply.'
       + ' Way out: a PVC never shrinks: keep "20Gi" (or more), or create a smaller PVC under a new name and copy the data over',
     ]);
   });
@@ -183,7 +194,8 @@ describe('the guard refuses what Kubernetes rejects on apply', () => {
     const after = changed(service, (s) => { s.spec.clusterIP = '10.96.0.51'; });
     expect(refusals([service], [after])).toEqual([
       '[prod] Service/erp-api (namespace erp-prod): \'spec.clusterIP\' ("10.96.0.50" -> "10.96.0.51") is immutable, Kubernetes rejects this apply.'
-      + ' Way out: delete the Service (`kubectl -n erp-prod delete service erp-api`; clients briefly lose it) and apply again, or keep the old clusterIP (or leave it unset)',
+      + ' Way out: delete the Service (`kubectl -n erp-prod delete service erp-api`; clients briefly lose it) and apply again, or keep the old '
+        + 'clusterIP (or leave it unset)',
     ]);
     const allocated = changed(service, (s) => { delete s.spec.clusterIP; });
     const headless = changed(service, (s) => { s.spec.clusterIP = 'None'; });
@@ -259,7 +271,9 @@ describe('the guard lets through what Kubernetes applies', () => {
       Object.assign(pod, { hostNetwork: false, hostPID: false, dnsPolicy: 'ClusterFirst', enableServiceLinks: true, volumes: [], tolerations: [] });
       Object.assign(pod.containers[0], {
         ports: [{ containerPort: 8000, protocol: 'TCP', hostPort: 0 }],
-        readinessProbe: { httpGet: { path: '/health', port: 8000 }, initialDelaySeconds: 0, timeoutSeconds: 1, periodSeconds: 10, failureThreshold: 3 },
+        readinessProbe: {
+          httpGet: { path: '/health', port: 8000 }, initialDelaySeconds: 0, timeoutSeconds: 1, periodSeconds: 10, failureThreshold: 3,
+        },
         resources: { limits: { cpu: '1000m', memory: '1024Mi' } }, securityContext: {}, envFrom: [],
       });
       if (c.spec.volumeClaimTemplates) c.spec.volumeClaimTemplates[0].spec.volumeMode = 'Filesystem';
@@ -267,7 +281,8 @@ describe('the guard lets through what Kubernetes applies', () => {
     });
     const terse = (o: KubeObject) => changed(o, (c) => {
       Object.assign(c.spec.template.spec.containers[0], {
-        ports: [{ containerPort: 8000 }], readinessProbe: { httpGet: { path: '/health', port: 8000 } }, resources: { limits: { cpu: '1', memory: '1Gi' } },
+        ports: [{ containerPort: 8000 }], readinessProbe: { httpGet: { path: '/health', port: 8000 } },
+        resources: { limits: { cpu: '1', memory: '1Gi' } },
       });
     });
     // THEN the same objects without them apply cleanly
@@ -295,7 +310,8 @@ describe('the guard lets through what Kubernetes applies', () => {
 
   test('thousands of objects: each is compared with its own counterpart (by kind, namespace and name), tenants never mix', () => {
     // (its speed is measured by `npm run bench`, not asserted here)
-    const many = Array.from({ length: 100 }, (_, i) => environments.prod.map((o) => changed(o, (c) => { c.metadata.namespace = `tenant-${i}`; }))).flat();
+    const tenant = (i: number) => environments.prod.map((o) => changed(o, (c) => { c.metadata.namespace = `tenant-${i}`; }));
+    const many = Array.from({ length: 100 }, (_, i) => tenant(i)).flat();
     expect(findImmutableChanges(many, structuredClone(many))).toEqual([]);
     const after = structuredClone(many);
     const victim = after.find((o) => o.kind === 'StatefulSet' && o.metadata.namespace === 'tenant-57')

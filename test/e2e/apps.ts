@@ -9,7 +9,7 @@ import {
   CostMgmtPostgres, ErpApi, ErpOperations, MigrationDelivery, Migrations, PostgresSslMode, Redis, defaultDeny, resources,
 } from '../../src';
 import { ENVIRONMENTS, EnvironmentConfig, EnvironmentSizing } from '../../deploy/environments';
-import { renderFiles, Phase } from '../../src/synth/synthesizer';
+import { renderFiles, Phase } from '../../deploy/synth';
 import type { Obj } from './kube';
 import { S3_BUCKET, S3_ENDPOINT } from './s3';
 

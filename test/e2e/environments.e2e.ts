@@ -19,7 +19,7 @@ import { Yaml } from 'cdk8s';
 import { synthesizeApp } from '../../deploy/app-synth';
 import { EnvironmentConfig } from '../../deploy/environments';
 import { buildEnvironment } from '../../deploy/environments/erp-environment';
-import { renderFiles } from '../../src/synth/synthesizer';
+import { renderFiles } from '../../deploy/synth';
 import {
   e2eEnvironments, EXTERNAL_NS, externalServers, FASTAPI_HOST, FASTAPI_NS, fastApiApp, v2,
 } from './apps';

@@ -9,7 +9,7 @@
 import { execFileSync } from 'child_process';
 import * as path from 'path';
 import { buildEnvironment } from '../../deploy/environments/erp-environment';
-import { renderFiles } from '../../src/synth/synthesizer';
+import { renderFiles } from '../../deploy/synth';
 import { e2eEnvironments, externalServers, fastApiApp, imagesOf, v2 } from './apps';
 import { kubectl, kubectlAsync, list, say, useBundledTools } from './kube';
 import { deployS3, RCLONE_IMAGE, S3_IMAGE } from './s3';

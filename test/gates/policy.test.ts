@@ -3,6 +3,7 @@ import {
 } from '../../src/gates/policy';
 import { validateManifests } from '../../src/gates/schema-validator';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- fixtures read and edited field by field
 type Obj = Record<string, any>;
 
 const RESOURCES = { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } };
@@ -54,7 +55,8 @@ function good(): Obj[] {
     },
     {
       apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'api-allow', namespace: 'erp' },
-      spec: { podSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['api'] }] }, policyTypes: ['Ingress'], ingress: [{ ports: [{ port: 8000 }] }] },
+      spec: { podSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['api'] }] }, policyTypes: ['Ingress'],
+        ingress: [{ ports: [{ port: 8000 }] }] },
     },
     allow('beat'), allow('backup'), allow('postgres'),
     workload('Deployment', 'api', { replicas: 2 }),
@@ -74,7 +76,8 @@ function good(): Obj[] {
       volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '20Gi' } } } }],
     }),
     {
-      apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'media', namespace: 'erp', annotations: { 'helm.sh/resource-policy': 'keep' } },
+      apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'media', namespace: 'erp',
+        annotations: { 'helm.sh/resource-policy': 'keep' } },
       spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '20Gi' } } },
     },
   ];
@@ -113,13 +116,18 @@ describe('checkPolicy', () => {
     ['PSS-RUN-AS-NON-ROOT', (f) => { delete api(f).securityContext.runAsNonRoot; api(f).containers[0].securityContext.runAsNonRoot = true; },
       [`PSS-RUN-AS-NON-ROOT Deployment/api ${API}/initContainers/0/securityContext/runAsNonRoot`]],
     ['PSS-RUN-AS-NON-ROOT', (f) => { api(f).containers[0].securityContext.runAsNonRoot = false; api(f).securityContext.runAsUser = 0; },
-      [`PSS-RUN-AS-NON-ROOT Deployment/api ${API}/securityContext/runAsUser`, `PSS-RUN-AS-NON-ROOT Deployment/api ${API}/containers/0/securityContext/runAsNonRoot`]],
+      [`PSS-RUN-AS-NON-ROOT Deployment/api ${API}/securityContext/runAsUser`,
+        `PSS-RUN-AS-NON-ROOT Deployment/api ${API}/containers/0/securityContext/runAsNonRoot`]],
     ['PSS-PRIVILEGE-ESCALATION', (f) => { delete api(f).containers[0].securityContext.allowPrivilegeEscalation; },
       [`PSS-PRIVILEGE-ESCALATION Deployment/api ${API}/containers/0/securityContext/allowPrivilegeEscalation`]],
-    ['PSS-CAPABILITIES', (f) => { api(f).initContainers[0].securityContext.capabilities = { drop: ['NET_RAW'], add: ['NET_BIND_SERVICE', 'NET_ADMIN'] }; },
-      [`PSS-CAPABILITIES Deployment/api ${API}/initContainers/0/securityContext/capabilities/drop`, `PSS-CAPABILITIES Deployment/api ${API}/initContainers/0/securityContext/capabilities/add`]],
-    ['PSS-SECCOMP', (f) => { delete api(f).securityContext.seccompProfile; api(f).containers[0].securityContext.seccompProfile = { type: 'Unconfined' }; },
-      [`PSS-SECCOMP Deployment/api ${API}/initContainers/0/securityContext/seccompProfile/type`, `PSS-SECCOMP Deployment/api ${API}/containers/0/securityContext/seccompProfile/type`]],
+    ['PSS-CAPABILITIES', (f) => { api(f).initContainers[0].securityContext.capabilities = { drop: ['NET_RAW'], add: ['NET_BIND_SERVICE',
+      'NET_ADMIN'] }; },
+      [`PSS-CAPABILITIES Deployment/api ${API}/initContainers/0/securityContext/capabilities/drop`,
+        `PSS-CAPABILITIES Deployment/api ${API}/initContainers/0/securityContext/capabilities/add`]],
+    ['PSS-SECCOMP',
+      (f) => { delete api(f).securityContext.seccompProfile; api(f).containers[0].securityContext.seccompProfile = { type: 'Unconfined' }; },
+      [`PSS-SECCOMP Deployment/api ${API}/initContainers/0/securityContext/seccompProfile/type`,
+        `PSS-SECCOMP Deployment/api ${API}/containers/0/securityContext/seccompProfile/type`]],
     ['PSS-PRIVILEGED', (f) => { api(f).containers[0].securityContext.privileged = true; },
       [`PSS-PRIVILEGED Deployment/api ${API}/containers/0/securityContext/privileged`]],
     ['PSS-HOST-NAMESPACES', (f) => { api(f).hostNetwork = true; api(f).hostPID = false; },
@@ -140,13 +148,15 @@ describe('checkPolicy', () => {
       ['REL-PDB Deployment/api ']],
     ['REL-IMAGE-TAG', (f) => { api(f).containers[0].image = 'api:latest'; api(f).initContainers[0].image = 'registry:5000/erp/api'; },
       [`REL-IMAGE-TAG Deployment/api ${API}/initContainers/0/image`, `REL-IMAGE-TAG Deployment/api ${API}/containers/0/image`]],
-    ['REL-SINGLETON', (f) => { f('Deployment', 'beat').spec.strategy = { type: 'RollingUpdate' }; f('HorizontalPodAutoscaler', 'api').spec = { scaleTargetRef: { kind: 'Deployment', name: 'beat' }, maxReplicas: 1 }; },
+    ['REL-SINGLETON', (f) => { f('Deployment', 'beat').spec.strategy = { type: 'RollingUpdate' }; f('HorizontalPodAutoscaler',
+      'api').spec = { scaleTargetRef: { kind: 'Deployment', name: 'beat' }, maxReplicas: 1 }; },
       ['REL-SINGLETON Deployment/beat /spec/strategy/type', 'REL-SINGLETON Deployment/beat ']],
     ['SEC-NO-LITERAL-SECRET', (f) => { f('Secret', 'placeholder').stringData = { PASSWORD: 'hunter2' }; },
       ['SEC-NO-LITERAL-SECRET Secret/placeholder /stringData']],
     ['SEC-AUTOMOUNT-TOKEN', (f) => { f('CronJob', 'backup').spec.jobTemplate.spec.template.spec.automountServiceAccountToken = true; },
       ['SEC-AUTOMOUNT-TOKEN CronJob/backup /spec/jobTemplate/spec/template/spec/automountServiceAccountToken']],
-    ['SEC-AUTOMOUNT-TOKEN', (f) => { delete api(f).automountServiceAccountToken; f('Deployment', 'api').metadata.annotations = { 'erp-k8s.io/needs-api-access': ' ' }; },
+    ['SEC-AUTOMOUNT-TOKEN', (f) => { delete api(f).automountServiceAccountToken; f('Deployment',
+      'api').metadata.annotations = { 'erp-k8s.io/needs-api-access': ' ' }; },
       [`SEC-AUTOMOUNT-TOKEN Deployment/api ${API}/automountServiceAccountToken`]],
     ['SEC-DEFAULT-DENY', (f) => { f('NetworkPolicy', 'default-deny-all').spec.ingress = [{}]; },
       ['SEC-DEFAULT-DENY Namespace/erp ']],
@@ -175,7 +185,8 @@ describe('checkPolicy', () => {
     }],
     ['seccomp on every container instead of the pod', (f) => {
       delete api(f).securityContext.seccompProfile;
-      for (const c of [...api(f).containers, ...api(f).initContainers]) c.securityContext.seccompProfile = { type: 'Localhost', localhostProfile: 'p.json' };
+      for (const c of [...api(f).containers, ...api(f).initContainers]) c.securityContext.seccompProfile = { type: 'Localhost',
+        localhostProfile: 'p.json' };
     }],
     ['NET_BIND_SERVICE added', (f) => { api(f).containers[0].securityContext.capabilities.add = ['NET_BIND_SERVICE']; }],
     [':latest images in dev', (f) => { api(f).containers[0].image = 'api:latest'; api(f).initContainers[0].image = 'api'; }, { allowLatest: true }],
@@ -186,7 +197,8 @@ describe('checkPolicy', () => {
       objects.splice(objects.findIndex((o) => o.kind === 'PodDisruptionBudget'), 1);
     }],
     ['a token disabled on the ServiceAccount', (f) => { delete api(f).automountServiceAccountToken; api(f).serviceAccountName = 'erp-api'; }],
-    ['a token with a reason', (f) => { api(f).automountServiceAccountToken = true; f('Deployment', 'api').metadata.annotations = { 'erp-k8s.io/needs-api-access': 'reads leases' }; }],
+    ['a token with a reason', (f) => { api(f).automountServiceAccountToken = true; f('Deployment',
+      'api').metadata.annotations = { 'erp-k8s.io/needs-api-access': 'reads leases' }; }],
     ['an empty Secret data', (f) => { f('Secret', 'placeholder').data = {}; }],
   ])('is quiet on %s', (_label, mutate, options: PolicyOptions = {}) => {
     expect(found(checkPolicy(bad(mutate), options))).toEqual([]);
@@ -222,7 +234,8 @@ describe('exemptions', () => {
       ruleId: 'SEC-NO-LITERAL-SECRET', kind: 'Secret', name: 'placeholder', namespace: 'erp',
       reason: 'values supplied at synth time from a git-ignored file', suppressed: 1,
     }]);
-    expect(formatExemptions(result.exemptions)).toBe('  exempt  SEC-NO-LITERAL-SECRET Secret erp/placeholder: values supplied at synth time from a git-ignored file');
+    expect(formatExemptions(result.exemptions)).toBe('  exempt  SEC-NO-LITERAL-SECRET Secret erp/placeholder: values supplied at synth time from '
+      + 'a git-ignored file');
   });
 
   test('fails when an exemption gives no reason, and the rule still applies', () => {
@@ -261,7 +274,8 @@ describe('POLICY_RULES', () => {
 
 describe('assertPolicy / formatViolations', () => {
   const violations: Violation[] = [
-    { ruleId: 'PSS-PRIVILEGED', severity: 'error', message: "container 'api' is privileged", kind: 'Deployment', name: 'api', namespace: 'erp', path: '/spec/x' },
+    { ruleId: 'PSS-PRIVILEGED', severity: 'error', message: "container 'api' is privileged", kind: 'Deployment', name: 'api', namespace: 'erp',
+      path: '/spec/x' },
     { ruleId: 'DATA-PVC-KEEP', severity: 'warning', message: 'no keep', kind: 'PersistentVolumeClaim', name: 'media', namespace: 'erp', path: '' },
   ];
 

@@ -7,8 +7,10 @@ import * as kplus from 'cdk8s-plus-28';
 import { Certificate } from '../../imports/certmanager-cert-manager.io';
 import { ServiceMonitor } from '../../imports/servicemonitor-monitoring.coreos.com';
 import { VerticalPodAutoscaler, VerticalPodAutoscalerSpecUpdatePolicyUpdateMode } from '../../imports/vpa-autoscaling.k8s.io';
-import { assertValidManifests, formatSchemaErrors, hasSchema, ManifestSchemaError, SchemaError, validateManifests } from '../../src/gates/schema-validator';
+import { assertValidManifests, formatSchemaErrors, hasSchema, ManifestSchemaError, SchemaError,
+  validateManifests } from '../../src/gates/schema-validator';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- fixtures read and edited field by field
 type Obj = Record<string, any>;
 
 /** A pinned, non-root app: Deployment, Service, Ingress, HPA, PDB, VPA, ServiceMonitor, Certificate, ... */
@@ -21,7 +23,8 @@ function typicalChart(ns = 'erp'): Chart {
   const role = new kplus.Role(chart, 'Role');
   role.allowRead(config);
   new kplus.RoleBinding(chart, 'Binding', { role }).addSubjects(sa);
-  const pvc = new kplus.PersistentVolumeClaim(chart, 'Media', { storage: Size.gibibytes(20), accessModes: [kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE] });
+  const pvc = new kplus.PersistentVolumeClaim(chart, 'Media', { storage: Size.gibibytes(20),
+    accessModes: [kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE] });
   const resources = {
     cpu: { request: kplus.Cpu.millis(300), limit: kplus.Cpu.millis(2000) },
     memory: { request: Size.gibibytes(1), limit: Size.gibibytes(3) },
@@ -39,22 +42,28 @@ function typicalChart(ns = 'erp'): Chart {
     initContainers: [{ name: 'migrate', image: 'registry.example.com/erp/api:1.0.0', command: ['python', 'manage.py', 'migrate'], resources }],
   });
   const svc = api.exposeViaService({ ports: [{ port: 80, targetPort: 8000, name: 'http' }] });
-  new kplus.Ingress(chart, 'Ingress', { rules: [{ host: 'erp.example.com', path: '/', backend: kplus.IngressBackend.fromService(svc) }], tls: [{ hosts: ['erp.example.com'], secret: kplus.Secret.fromSecretName(chart, 'Tls', 'erp-tls') }] });
-  new kplus.HorizontalPodAutoscaler(chart, 'Hpa', { target: api, minReplicas: 2, maxReplicas: 6, metrics: [kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(70))] });
+  new kplus.Ingress(chart, 'Ingress', { rules: [{ host: 'erp.example.com', path: '/', backend: kplus.IngressBackend.fromService(svc) }],
+    tls: [{ hosts: ['erp.example.com'], secret: kplus.Secret.fromSecretName(chart, 'Tls', 'erp-tls') }] });
+  new kplus.HorizontalPodAutoscaler(chart, 'Hpa', { target: api, minReplicas: 2, maxReplicas: 6,
+    metrics: [kplus.Metric.resourceCpu(kplus.MetricTarget.averageUtilization(70))] });
   new kplus.Job(chart, 'Migrate', { containers: [{ name: 'migrate', image: 'registry.example.com/erp/api:1.0.0', resources }] });
   new kplus.CronJob(chart, 'Backup', { schedule: Cron.daily(), containers: [{ name: 'dump', image: 'postgres:13.14', resources }] });
   const dbSvc = new kplus.Service(chart, 'DbSvc', { clusterIP: 'None', ports: [{ port: 5432, name: 'pg', targetPort: 5432 }] });
-  new kplus.StatefulSet(chart, 'Db', { service: dbSvc, containers: [{ name: 'postgres', image: 'quay.io/sclorg/postgresql-13-c9s:20240101', portNumber: 5432, resources }] });
+  new kplus.StatefulSet(chart, 'Db', { service: dbSvc, containers: [{ name: 'postgres', image: 'quay.io/sclorg/postgresql-13-c9s:20240101',
+    portNumber: 5432, resources }] });
   new kplus.NetworkPolicy(chart, 'Deny', { selector: kplus.Pods.all(chart, 'AllPods') });
   new ApiObject(chart, 'Pdb', {
     apiVersion: 'policy/v1', kind: 'PodDisruptionBudget',
     metadata: { name: 'api' }, spec: { maxUnavailable: '25%', selector: { matchLabels: { app: 'api' } } },
   });
   new VerticalPodAutoscaler(chart, 'Vpa', {
-    spec: { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: api.name }, updatePolicy: { updateMode: VerticalPodAutoscalerSpecUpdatePolicyUpdateMode.RECREATE } },
+    spec: { targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: api.name },
+      updatePolicy: { updateMode: VerticalPodAutoscalerSpecUpdatePolicyUpdateMode.RECREATE } },
   });
-  new ServiceMonitor(chart, 'Monitor', { spec: { selector: { matchLabels: { app: 'api' } }, endpoints: [{ port: 'http', path: '/metrics', interval: '30s' }] } });
-  new Certificate(chart, 'Cert', { spec: { secretName: 'erp-tls', dnsNames: ['erp.example.com'], issuerRef: { name: 'letsencrypt', kind: 'ClusterIssuer' } } });
+  new ServiceMonitor(chart, 'Monitor', { spec: { selector: { matchLabels: { app: 'api' } }, endpoints: [{ port: 'http', path: '/metrics',
+    interval: '30s' }] } });
+  new Certificate(chart, 'Cert', { spec: { secretName: 'erp-tls', dnsNames: ['erp.example.com'], issuerRef: { name: 'letsencrypt',
+    kind: 'ClusterIssuer' } } });
   return chart;
 }
 
@@ -69,7 +78,8 @@ function deployment(): Obj {
       replicas: 2,
       selector: { matchLabels: { app: 'api' } },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: 1 } },
-      template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'api', image: 'api:1.0.0', resources: { requests: { cpu: '300m', memory: '1Gi' }, limits: { cpu: 2, memory: '3Gi' } } }] } },
+      template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'api', image: 'api:1.0.0',
+        resources: { requests: { cpu: '300m', memory: '1Gi' }, limits: { cpu: 2, memory: '3Gi' } } }] } },
     },
   };
 }
@@ -90,7 +100,8 @@ describe('validateManifests', () => {
     // THEN
     expect(messages(errors)).toEqual([]);
     for (const kind of ['Namespace', 'ConfigMap', 'Secret', 'ServiceAccount', 'Role', 'RoleBinding', 'PersistentVolumeClaim', 'Deployment', 'Service',
-      'Ingress', 'HorizontalPodAutoscaler', 'Job', 'CronJob', 'StatefulSet', 'NetworkPolicy', 'PodDisruptionBudget', 'VerticalPodAutoscaler', 'ServiceMonitor', 'Certificate']) {
+      'Ingress', 'HorizontalPodAutoscaler', 'Job', 'CronJob', 'StatefulSet', 'NetworkPolicy', 'PodDisruptionBudget', 'VerticalPodAutoscaler',
+      'ServiceMonitor', 'Certificate']) {
       expect(kinds).toContain(kind);
     }
   });
@@ -104,14 +115,16 @@ describe('validateManifests', () => {
     ['numbered', 8000],
   ])('accepts a %s Service targetPort', (_label, targetPort) => {
     // GIVEN
-    const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'api' }, spec: { selector: { app: 'api' }, ports: [{ port: 80, targetPort }] } };
+    const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'api' }, spec: { selector: { app: 'api' }, ports: [{ port: 80,
+      targetPort }] } };
 
     // THEN
     expect(validateManifests([svc])).toEqual([]);
   });
 
   test.each(['25%', 0])('accepts a PodDisruptionBudget with maxUnavailable %p', (maxUnavailable) => {
-    const pdb = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'api' }, spec: { maxUnavailable, selector: { matchLabels: { app: 'api' } } } };
+    const pdb = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'api' }, spec: { maxUnavailable,
+      selector: { matchLabels: { app: 'api' } } } };
     expect(validateManifests([pdb])).toEqual([]);
   });
 

@@ -13,7 +13,7 @@ import { parse } from 'yaml';
 import { ErpSynth } from '../../src';
 import { addContainer } from '../../src/internal/pod-helpers';
 import { ComputeResources, resources, toCpu, toSize } from '../../src/internal/resources';
-import { synthesizeCharts } from '../../src/synth/synthesizer';
+import { synthesizeCharts } from '../../deploy/synth';
 import { container, Manifest, one } from '../util';
 
 const R: ComputeResources = resources('2000m', '1Gi', '2', '1536Mi');

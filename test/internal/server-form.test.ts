@@ -6,7 +6,7 @@
 import { ENVIRONMENTS } from '../../deploy/environments';
 import { buildEnvironment } from '../../deploy/environments/erp-environment';
 import { canonicalQuantity, serverForm } from '../../src/internal/server-form';
-import { renderFiles } from '../../src/synth/synthesizer';
+import { renderFiles } from '../../deploy/synth';
 
 describe('canonical quantities (as the API server stores them)', () => {
   test.each([

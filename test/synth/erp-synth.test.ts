@@ -7,7 +7,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { buildEnvironment, ENVIRONMENTS } from '../../deploy/environments';
 import * as erp from '../../src';
 import { ErpSynth } from '../../src';
-import { fileNames } from '../../src/synth/synthesizer';
+import { fileNames } from '../../deploy/synth';
 
 let tmp: string;
 beforeEach(() => {
@@ -16,6 +16,7 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 // the benchmark's own scenario (plain JS, shared with scripts/bench-stacks.js)
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS script, not a module of the package
 const { tenantApp } = require('../../scripts/bench-tenants');
 
 /** N tenant stacks (ErpApi + CeleryPair + default deny), the app `npm run bench` times. */

@@ -1,40 +1,38 @@
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { Chart, Testing, Yaml } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-28';
+import { Yaml } from 'cdk8s';
 import { buildEnvironment, ENVIRONMENTS } from '../../deploy/environments';
-import { checkPolicy } from '../../src/gates/policy';
-import { renderEnvironments, renderFiles, synthesizeCharts, toYaml, writeEnvironments, writeRenderedEnvironments } from '../../src/synth/synthesizer';
-import { serverForm } from '../../src/internal/server-form';
+import { renderFiles } from '../../deploy/synth';
+import { toYaml, yamlEmitter } from '../../src/synth/yaml';
 
-// One build per environment, shared by every test below.
-const built = Object.fromEntries(Object.entries(ENVIRONMENTS).map(([name, config]) => [name, buildEnvironment(config)]));
-const rendered = Object.fromEntries(Object.entries(built).map(([name, env]) => [name, renderFiles(env.charts)]));
+// The differential test of the fast YAML emitter: byte for byte what cdk8s' Yaml.stringify writes.
+const rendered = Object.fromEntries(Object.entries(ENVIRONMENTS).map(([name, config]) => [name, renderFiles(buildEnvironment(config).charts)]));
 
-describe('synthesizeCharts', () => {
-  test.each(Object.keys(ENVIRONMENTS))('%s: the same objects, in the same order, as chart.toJson()', (name) => {
-    // a second build: toJson() must not see the first one's resolved dependencies
-    // chart.toJson() in the form the API server stores (see server-form.ts)
-    const reference = buildEnvironment(ENVIRONMENTS[name]).charts.map(({ chart }) => chart.toJson().map(serverForm));
-    expect(synthesizeCharts(built[name].charts.map(({ chart }) => chart))).toEqual(reference);
+describe('the switch', () => {
+  test('fast by default; ERP_K8S_YAML=stock takes cdk8s\' Yaml.stringify for every document', () => {
+    expect(yamlEmitter({})).toBe('fast');
+    expect(yamlEmitter({ ERP_K8S_YAML: 'stock' })).toBe('stock');
+    const before = process.env.ERP_K8S_YAML;
+    process.env.ERP_K8S_YAML = 'stock';
+    const objects = rendered.dev.flatMap((f) => f.objects);
+    const spy = jest.spyOn(Yaml, 'stringify').mockReturnValue('stock');
+    try {
+      expect(toYaml(objects)).toBe('stock');
+      expect(spy).toHaveBeenCalledTimes(1);
+      expect(spy).toHaveBeenCalledWith(...objects);
+    } finally {
+      spy.mockRestore();
+      if (before === undefined) delete process.env.ERP_K8S_YAML;
+      else process.env.ERP_K8S_YAML = before;
+    }
   });
 
-  test('charts of several apps: each app is prepared on its own', () => {
-    const charts = ['a', 'b'].map((id) => {
-      const chart = new Chart(Testing.app(), id, { namespace: id });
-      new kplus.ConfigMap(chart, 'Config', { data: { id } });
-      return chart;
-    });
-    const out = renderEnvironments({ a: [{ chart: charts[0], phase: 1 }], b: [{ chart: charts[1], phase: 1 }] });
-    expect(out.a[0].objects[0].data).toEqual({ id: 'a' });
-    expect(out.b[0].objects[0].metadata.namespace).toBe('b');
-  });
-
-  test('construct validation errors still fail the render', () => {
-    const chart = new Chart(Testing.app(), 'bad');
-    chart.node.addValidation({ validate: () => ['broken on purpose'] });
-    expect(() => renderFiles([{ chart, phase: 1 }])).toThrow(/construct validation failed:\n {2}\[bad\] broken on purpose/);
+  test('the fast path follows the yaml version cdk8s bundles, and package.json pins that very version', () => {
+    const version = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8')).version;
+    const bundled = version(require.resolve('yaml/package.json', { paths: [path.dirname(require.resolve('cdk8s'))] }));
+    expect(version(require.resolve('yaml/package.json'))).toBe(bundled);
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'));
+    expect(pkg.dependencies.yaml).toBe(bundled);
   });
 });
 
@@ -120,7 +118,8 @@ describe('toYaml writes exactly what Yaml.stringify writes', () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
       return seed % n;
     };
-    const alphabet = ['a', 'Z', '0', '1', ' ', '\n', '\t', ':', '#', '-', '?', '"', "'", '.', '~', '%', '!', '&', '*', '[', '{', ',', '|', '>', '@', 'y', 'e', '+', '_', '\u00e9'];
+    const alphabet = ['a', 'Z', '0', '1', ' ', '\n', '\t', ':', '#', '-', '?', '"', "'", '.', '~', '%', '!', '&', '*', '[', '{', ',', '|', '>', '@',
+      'y', 'e', '+', '_', '\u00e9'];
     const word = () => Array.from({ length: random(9) }, () => alphabet[random(alphabet.length)]).join('');
     let fast = 0;
     const total = 3000;
@@ -134,49 +133,3 @@ describe('toYaml writes exactly what Yaml.stringify writes', () => {
   });
 });
 
-describe('policy index', () => {
-  test('hundreds of namespaces: the same verdicts as one namespace at a time', () => {
-    const objects = rendered.prod.flatMap((f) => f.objects);
-    const alone = checkPolicy(objects, { defaultNamespace: 'erp-prod' });
-    const many = Array.from({ length: 50 }, (_, i) => objects.map((o) => ({ ...o, metadata: { ...o.metadata, namespace: `t${i}` } }))).flat();
-    const result = checkPolicy(many, { defaultNamespace: 'erp-prod' });
-    expect(result.violations.length).toBe(alone.violations.length * 50);
-    expect(result.exemptions.length).toBe(alone.exemptions.length * 50);
-  });
-});
-
-describe('writing environments', () => {
-  const tree = (dir: string): Record<string, string> => Object.fromEntries(fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort()
-    .map((f) => [f, fs.statSync(path.join(dir, f)).isDirectory() ? '<dir>' : fs.readFileSync(path.join(dir, f), 'utf8')]));
-  const v = (text: string) => [{ name: '10-config.k8s.yaml', text }];
-
-  test('writes each <outdir>/<env>/ whole and returns every file; a folder already holding the same bytes is left alone', () => {
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'erp-write-'));
-    expect(writeEnvironments(out, rendered)).toHaveLength(Object.values(rendered).flat().length);
-    const again = writeRenderedEnvironments(out, { dev: v(toYaml(rendered.dev[1].objects)), prod: rendered.prod.map((f) => ({ name: f.name, text: toYaml(f.objects) })) });
-    expect(again).toMatchObject({ written: ['dev'], unchanged: ['prod'] });
-    expect(fs.readdirSync(path.join(out, 'dev'))).toEqual(['10-config.k8s.yaml']);
-  });
-
-  test('a swap that fails puts back the folders already swapped, and leaves no staging folder', () => {
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'erp-write-'));
-    writeRenderedEnvironments(out, { a: v('a: 1\n'), b: v('b: 1\n') });
-    const before = tree(out);
-    const realFs = jest.requireActual<typeof fs>('fs');
-    const rename = realFs.renameSync;
-    let failed = false; // the staging folder of b cannot be moved into place (once)
-    const spy = jest.spyOn(realFs, 'renameSync').mockImplementation((from, to) => {
-      if (!failed && String(to) === path.join(out, 'b') && String(from).includes('.staging-')) {
-        failed = true;
-        throw Object.assign(new Error('EXDEV: simulated'), { code: 'EXDEV' });
-      }
-      return rename(from, to);
-    });
-    try {
-      expect(() => writeRenderedEnvironments(out, { a: v('a: 2\n'), b: v('b: 2\n') })).toThrow(/simulated/);
-    } finally {
-      spy.mockRestore();
-    }
-    expect(tree(out)).toEqual(before);
-  });
-});
