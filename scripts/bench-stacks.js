@@ -18,6 +18,7 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
+const { performance } = require('perf_hooks');
 
 const n = Number(process.argv[2]);
 const outdir = process.argv[3];

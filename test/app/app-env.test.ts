@@ -1,6 +1,7 @@
 import { App, Chart, Testing } from 'cdk8s';
 import {
-  API_GATEWAY_LOCK_KEY, ApiGatewayChart, CeleryPair, CostMgmtPostgres, DATABASE_CA_DIR, ErpApi, ErpOperations, ExternalDatabase, Migrations, PostgresSslMode,
+  API_GATEWAY_LOCK_KEY, ApiGatewayChart, CeleryPair, CostMgmtPostgres, DATABASE_CA_DIR, ErpApi, ErpOperations, ExternalDatabase,
+  Migrations, PostgresSslMode,
 } from '../../src';
 import { AppEnv } from '../../src/app/app-env';
 import { IDatabase, mountDatabaseCa } from '../../src/data/database';
@@ -42,7 +43,8 @@ describe('AppEnv: TLS to the database in every container that connects', () => {
 
   test('each gets PGSSLMODE and DB_SSLMODE, and PGSSLROOTCERT pointing at the mounted CA', () => {
     for (const { c } of found) {
-      expect([c.name, value(c, 'PGSSLMODE'), value(c, 'DB_SSLMODE'), value(c, 'PGSSLROOTCERT')]).toEqual([c.name, 'verify-full', 'verify-full', CA_PATH]);
+      expect([c.name, value(c, 'PGSSLMODE'), value(c, 'DB_SSLMODE'), value(c, 'PGSSLROOTCERT')])
+        .toEqual([c.name, 'verify-full', 'verify-full', CA_PATH]);
       expect(c.volumeMounts).toContainEqual({ name: 'postgres-ca', mountPath: DATABASE_CA_DIR, readOnly: true });
     }
   });
@@ -76,7 +78,8 @@ describe('AppEnv: TLS to the database in every container that connects', () => {
     // THEN
     const dep = synth(chart).find((o) => o.kind === 'Deployment')!;
     expect(podSpec(dep).volumes.filter((v: Manifest) => v.name === 'postgres-ca')).toHaveLength(1);
-    expect(containers(dep).find((c) => c.name === 'extra')!.volumeMounts).toEqual([{ name: 'postgres-ca', mountPath: DATABASE_CA_DIR, readOnly: true }]);
+    expect(containers(dep).find((c) => c.name === 'extra')!.volumeMounts)
+      .toEqual([{ name: 'postgres-ca', mountPath: DATABASE_CA_DIR, readOnly: true }]);
   });
 
   test('fails when env sets a TLS variable the database sets', () => {
@@ -96,7 +99,12 @@ describe('AppEnv: one database per application', () => {
       roles: ['hive', 'api_gateway'], databases: [{ name: 'hive', owner: 'hive' }, { name: 'api_gateway', owner: 'api_gateway' }],
     });
     new ErpApi(new Chart(app, 'web', { namespace: 'erp' }), 'Api', { image: IMAGE, database: db });
-    return new ApiGatewayChart(app, 'gateway', { namespace: gatewayNamespace, allowedHosts: ['gw.example.com'], ingress: { hosts: [{ host: 'gw.example.com' }] }, ...gateway(db) });
+    return new ApiGatewayChart(app, 'gateway', {
+      namespace: gatewayNamespace,
+      allowedHosts: ['gw.example.com'],
+      ingress: { hosts: [{ host: 'gw.example.com' }] },
+      ...gateway(db),
+    });
   }
   const synthAll = (gw: ApiGatewayChart) => synthesizeCharts(App.of(gw).charts);
 
@@ -110,7 +118,8 @@ describe('AppEnv: one database per application', () => {
     expect(() => synthAll(gw)).toThrow(
       "gateway: 'database' (\"postgres:5432/koku\") is also the database of web/Api: two applications in one database share its tables " +
       "(django_migrations, auth, sessions) and its owner role, and can read each other's data. Give each its own database " +
-      "(e.g. CostMgmtPostgres.databaseFor('api_gateway') for the gateway), or share it on purpose with 'shareDatabase: true' (ApiGatewayChart) and one migration lock key");
+      "(e.g. CostMgmtPostgres.databaseFor('api_gateway') for the gateway), " +
+      "or share it on purpose with 'shareDatabase: true' (ApiGatewayChart) and one migration lock key");
   });
 
   test('fails also when the same server is named by its full Service name', () => {

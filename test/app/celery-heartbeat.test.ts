@@ -133,7 +133,10 @@ pyDescribe('celery wrapper (run against a fake celery)', () => {
   test('beat: argv reaches celery unchanged; every tick touches the heartbeat; a stale heartbeat is removed first', () => {
     // GIVEN a stale heartbeat and the beat command
     staleHeartbeat();
-    const args = ['-A', 'config', 'beat', '--scheduler', 'django_celery_beat.schedulers:DatabaseScheduler', '--max-interval', '5', '-c', 'odd arg with spaces'];
+    const args = [
+      '-A', 'config', 'beat', '--scheduler', 'django_celery_beat.schedulers:DatabaseScheduler',
+      '--max-interval', '5', '-c', 'odd arg with spaces',
+    ];
     // WHEN it runs
     const r = run(celeryCommand('beat', 5, args));
     // THEN

@@ -24,7 +24,8 @@ describe('CeleryPair defaults', () => {
     const c = container(worker, 'worker');
     expect(c.command).toEqual(['python', '-c', celeryWrapperScript('worker', 15),
       '-A', 'config', 'worker', '--concurrency', '4', '--loglevel', 'INFO', '--time-limit', '300']);
-    expect(c.resources).toEqual({ requests: { cpu: '200m', memory: '768Mi' }, limits: { cpu: '1', memory: '2Gi' } }); // seed 1000m, as the API server stores it
+    // seed 1000m, as the API server stores it
+    expect(c.resources).toEqual({ requests: { cpu: '200m', memory: '768Mi' }, limits: { cpu: '1', memory: '2Gi' } });
   });
 
   test('worker shuts down gracefully: grace period exceeds the task time limit', () => {
@@ -137,7 +138,10 @@ describe('CeleryPair with a FastAPI (alembic) API', () => {
   });
 
   test('the heartbeat settings drive the wrapper, --max-interval and the probe threshold', () => {
-    const objs = synthPair({ worker: { heartbeatInterval: Duration.seconds(30) }, beat: { heartbeatInterval: Duration.seconds(20), heartbeatMaxAge: Duration.seconds(90) } });
+    const objs = synthPair({
+      worker: { heartbeatInterval: Duration.seconds(30) },
+      beat: { heartbeatInterval: Duration.seconds(20), heartbeatMaxAge: Duration.seconds(90) },
+    });
     const w = container(one(objs, 'Deployment', 'erp-api-celery-worker'), 'worker');
     expect(w.command[2]).toBe(celeryWrapperScript('worker', 30));
     expect(w.livenessProbe.exec.command).toEqual(heartbeatCheckCommand(120));
@@ -168,8 +172,10 @@ describe('CeleryPair validation', () => {
     ['celery app with shell characters', { celeryApp: 'x; rm -rf /' }, /'celeryApp' \("x; rm -rf \/"\) must be a Python module path/],
     ['the worker heartbeat interval is under 1s', { worker: { heartbeatInterval: Duration.millis(500) } },
       /test\/Celery: 'worker.heartbeatInterval' \("0.5s"\) must be a whole number of seconds, at least 1s/],
-    ['the beat heartbeat interval is 0', { beat: { heartbeatInterval: Duration.seconds(0) } }, /'beat.heartbeatInterval' \("0s"\) must be a whole number of seconds, at least 1s/],
-    ['the heartbeat threshold does not exceed the interval', { worker: { heartbeatInterval: Duration.seconds(30), heartbeatMaxAge: Duration.seconds(30) } },
+    ['the beat heartbeat interval is 0', { beat: { heartbeatInterval: Duration.seconds(0) } },
+      /'beat.heartbeatInterval' \("0s"\) must be a whole number of seconds, at least 1s/],
+    ['the heartbeat threshold does not exceed the interval',
+      { worker: { heartbeatInterval: Duration.seconds(30), heartbeatMaxAge: Duration.seconds(30) } },
       /'worker.heartbeatMaxAge' \("30s"\) must be a whole number of seconds greater than 'worker.heartbeatInterval' \(30s\)/],
     ['the startup timeout is under 10s', { beat: { startupTimeout: Duration.seconds(5) } }, /'beat.startupTimeout' \("5s"\) must be at least 10s/],
   ])('fails when %s', (_n, props, message) => {

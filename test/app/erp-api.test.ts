@@ -66,7 +66,8 @@ describe('ErpApi defaults', () => {
   });
 
   test('resources of every container', () => {
-    expect(container(dep, 'app').resources).toEqual({ requests: { cpu: '300m', memory: '1Gi' }, limits: { cpu: '2', memory: '3Gi' } }); // seed 2000m: canonical form
+    // seed 2000m: canonical form
+    expect(container(dep, 'app').resources).toEqual({ requests: { cpu: '300m', memory: '1Gi' }, limits: { cpu: '2', memory: '3Gi' } });
     const mig = { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', memory: '2Gi' } };
     expect(container(dep, 'wait-for-db').resources).toEqual(mig);
     expect(container(dep, 'migrate').resources).toEqual(mig);
@@ -239,7 +240,8 @@ describe('ErpApi validation', () => {
     ['replicas with HPA', { replicas: 3 }, /'replicas' \(3\) cannot be combined with 'autoscaling'/],
     ['zero replicas', { autoscaling: false, replicas: 0 }, /'replicas' \(0\) must be an integer from 1 to 1000/],
     ['invalid env name', { env: { 'BAD-NAME': 'x' } }, /'env.BAD-NAME' \("BAD-NAME"\) must be a C identifier/],
-    ['liveness window shorter than start budget', { probes: { startupProbe: false, livenessInitialDelay: Duration.seconds(10), livenessPeriod: Duration.seconds(10) } },
+    ['liveness window shorter than start budget',
+      { probes: { startupProbe: false, livenessInitialDelay: Duration.seconds(10), livenessPeriod: Duration.seconds(10) } },
       /'probes.livenessInitialDelay' \("window 40s"\) gives the server less time than 'probes.startupTimeout' \(300s\)/],
     ['progress deadline shorter than wait + start', { progressDeadline: Duration.minutes(5) }, /'progressDeadline' \("300s"\) must exceed the wait-for-database budget \(120s\)/],
     ['metrics port equals app port', { metrics: { port: 8000 } }, /'metrics.port' \(8000\) must differ from 'port' \(8000\)/],
@@ -280,7 +282,8 @@ describe('ErpApi media choices', () => {
     expect(affinity.podAffinity).toBeUndefined();
     expect(affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution).toBeUndefined();
     const terms = affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution;
-    expect(terms.map((t: any) => [t.weight, t.podAffinityTerm.topologyKey])).toEqual([[100, 'kubernetes.io/hostname'], [50, 'topology.kubernetes.io/zone']]);
+    expect(terms.map((t: Manifest) => [t.weight, t.podAffinityTerm.topologyKey]))
+      .toEqual([[100, 'kubernetes.io/hostname'], [50, 'topology.kubernetes.io/zone']]);
     expect(terms[0].podAffinityTerm.labelSelector.matchLabels).toEqual(dep.spec.selector.matchLabels);
   });
 
@@ -304,7 +307,8 @@ describe('ErpApi on a real node (runtime defects found by the e2e suite)', () =>
 
   test('without an Ingress the probes send the Service name; probes.host overrides both', () => {
     expect(container(one(synthApi().objs, 'Deployment'), 'app').readinessProbe.httpGet.httpHeaders).toEqual([{ name: 'Host', value: 'erp-api' }]);
-    const custom = container(one(synthApi({ ingress: { host: 'erp.example.com' }, probes: { host: 'internal.example.com' } }).objs, 'Deployment'), 'app');
+    const { objs } = synthApi({ ingress: { host: 'erp.example.com' }, probes: { host: 'internal.example.com' } });
+    const custom = container(one(objs, 'Deployment'), 'app');
     expect(custom.livenessProbe.httpGet.httpHeaders).toEqual([{ name: 'Host', value: 'internal.example.com' }]);
   });
 

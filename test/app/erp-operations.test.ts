@@ -132,7 +132,8 @@ describe('ErpOperations (FastAPI, Migrations.alembic(): seed 002)', () => {
   });
 
   test('the bootstrap CLI entry point is configurable', () => {
-    const c = container(bootstrapJob(synthOps({ bootstrap: { adminEmail: 'a@example.com', cli: 'erp-admin-tool' } }, Migrations.alembic())), 'bootstrap');
+    const objs = synthOps({ bootstrap: { adminEmail: 'a@example.com', cli: 'erp-admin-tool' } }, Migrations.alembic());
+    const c = container(bootstrapJob(objs), 'bootstrap');
     expect(c.command[2]).toBe(alembicBootstrapScript('erp-admin-tool'));
     expect(c.command[2]).toContain('CLI = "erp-admin-tool"');
   });
@@ -156,7 +157,8 @@ describe('classifyBootstrapAdmin: a second run is safe, nothing else is excused'
     ['success', 0, 'Admin user created', 'created'],
     ['user exists', 1, "Error: user 'admin' already exists", 'already-exists'],
     ['user exists, double quotes', 1, 'Error: User "admin" already exists.', 'already-exists'],
-    ['users exist, bootstrap disabled', 1, 'Error: users already exist; bootstrap is disabled (ALLOW_BOOTSTRAP_WHEN_USERS_EXIST=False)', 'already-exists'],
+    ['users exist, bootstrap disabled', 1,
+      'Error: users already exist; bootstrap is disabled (ALLOW_BOOTSTRAP_WHEN_USERS_EXIST=False)', 'already-exists'],
     ['missing users table', 1, 'sqlalchemy.exc.ProgrammingError: relation "users" does not exist', 'failed'],
     ['unique violation on username', 1, 'psycopg2.errors.UniqueViolation: Key (username)=(admin) already exists.', 'failed'],
     ['role exists', 1, 'Error: role "admin" already exists', 'failed'],
@@ -336,7 +338,8 @@ pyDescribe('the Django bootstrap, run against a fake django.contrib.auth', () =>
     const second = bootstrap();
     expect(second.status).toBe(0);
     expect(second.out).toContain("bootstrap: superuser 'admin' already exists; nothing to do");
-    expect(JSON.parse(readFileSync(join(dir, 'users.json'), 'utf8'))).toEqual([{ username: 'admin', email: 'admin@example.com', password: PASSWORD }]);
+    expect(JSON.parse(readFileSync(join(dir, 'users.json'), 'utf8')))
+      .toEqual([{ username: 'admin', email: 'admin@example.com', password: PASSWORD }]);
     expect(first.out + second.out).not.toContain(PASSWORD);
   });
 

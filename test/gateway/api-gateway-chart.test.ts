@@ -73,7 +73,8 @@ describe('ApiGatewayChart: every default of the seed values.yaml', () => {
   test('the objects: Deployment, Service, Ingress, ServiceAccount, migration Job, NetworkPolicies, PDB; no Secret', () => {
     expect(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
       'Deployment/api-gateway', 'Ingress/api-gateway', expect.stringMatching(/^Job\/api-gateway-migrate-[0-9a-f]{10}$/),
-      'NetworkPolicy/api-gateway', 'NetworkPolicy/api-gateway-default-deny', 'NetworkPolicy/api-gateway-migrate-egress', 'PodDisruptionBudget/api-gateway',
+      'NetworkPolicy/api-gateway', 'NetworkPolicy/api-gateway-default-deny', 'NetworkPolicy/api-gateway-migrate-egress',
+      'PodDisruptionBudget/api-gateway',
       'Service/api-gateway', 'ServiceAccount/api-gateway',
     ]);
     expect(podSpec(dep).serviceAccountName).toBe('api-gateway');
@@ -145,7 +146,10 @@ describe('ApiGatewayChart values', () => {
   test('ingress: several hosts and paths, TLS through cert-manager', () => {
     const ing = one(synthGateway({
       allowedHosts: ['.statushawk.io'],
-      ingress: { hosts: [{ host: 'api.statushawk.io', paths: ['/api', '/admin'] }, { host: 'gw.statushawk.io' }], tls: { clusterIssuer: 'letsencrypt-prod' } },
+      ingress: {
+        hosts: [{ host: 'api.statushawk.io', paths: ['/api', '/admin'] }, { host: 'gw.statushawk.io' }],
+        tls: { clusterIssuer: 'letsencrypt-prod' },
+      },
     }).objs, 'Ingress');
     expect(ing.metadata.annotations).toEqual({ 'cert-manager.io/cluster-issuer': 'letsencrypt-prod' });
     expect(ing.spec.tls).toEqual([{ hosts: ['api.statushawk.io', 'gw.statushawk.io'], secretName: 'api-gateway-tls' }]);
@@ -258,7 +262,10 @@ describe('ApiGatewayChart NetworkPolicy', () => {
   test('egress only to kube-dns (UDP/TCP 53) and the database port', () => {
     expect(np.spec.egress).toEqual([
       {
-        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+        to: [{
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+          podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+        }],
         ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
       },
       { ports: [{ protocol: 'TCP', port: 5432 }] },
@@ -295,14 +302,18 @@ describe('ApiGatewayChart database TLS', () => {
   test('every container that connects (app, wait-for-db, migrate, the Job) gets the TLS mode and the mounted CA', () => {
     // GIVEN a database checked against a CA
     const { objs } = synthGateway({
-      database: ExternalDatabase.of({ host: 'db.example.com', databaseName: 'api_gateway', sslMode: PostgresSslMode.VERIFY_FULL, caSecretName: 'db-ca' }),
+      database: ExternalDatabase.of({
+        host: 'db.example.com', databaseName: 'api_gateway', sslMode: PostgresSslMode.VERIFY_FULL, caSecretName: 'db-ca',
+      }),
     });
     // THEN
     const pods = [one(objs, 'Deployment'), one(objs, 'Job')];
     for (const w of pods) {
       expect(podSpec(w).volumes).toContainEqual({ name: 'postgres-ca', secret: { secretName: 'db-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }] } });
       for (const c of containers(w)) {
-        expect(envOf(c)).toMatchObject({ DB_NAME: 'api_gateway', PGSSLMODE: 'verify-full', DB_SSLMODE: 'verify-full', PGSSLROOTCERT: `${DATABASE_CA_DIR}/ca.crt` });
+        expect(envOf(c)).toMatchObject({
+          DB_NAME: 'api_gateway', PGSSLMODE: 'verify-full', DB_SSLMODE: 'verify-full', PGSSLROOTCERT: `${DATABASE_CA_DIR}/ca.crt`,
+        });
         expect(c.volumeMounts).toContainEqual({ name: 'postgres-ca', mountPath: DATABASE_CA_DIR, readOnly: true });
       }
     }
@@ -327,7 +338,8 @@ describe('ApiGatewayChart secrets', () => {
     const { objs } = synthGateway({ secretValues: { SECRET_KEY: 's3cr3t-from-a-git-ignored-file' } });
     const secret = one(objs, 'Secret', 'api-gateway-env');
     expect(secret.stringData).toEqual({ SECRET_KEY: 's3cr3t-from-a-git-ignored-file' });
-    expect(secret.metadata.annotations).toEqual({ 'erp-k8s.io/policy-exempt.SEC-NO-LITERAL-SECRET': 'values supplied at synth time from a git-ignored file' });
+    expect(secret.metadata.annotations)
+      .toEqual({ 'erp-k8s.io/policy-exempt.SEC-NO-LITERAL-SECRET': 'values supplied at synth time from a git-ignored file' });
     expect(container(one(objs, 'Deployment'), 'app').envFrom).toEqual([{ secretRef: { name: 'api-gateway-env' } }]);
   });
 
@@ -488,7 +500,8 @@ describe('ApiGatewayChart dev dependencies (postgresql.enabled / redis.enabled)'
     test('every container gets the database and REDIS_URL; the pods are their clients', () => {
       for (const c of containers(dep)) {
         expect(envOf(c)).toMatchObject({ DB_HOST: 'postgres', DB_PORT: '5432', DB_NAME: 'api_gateway', REDIS_URL: 'redis://redis:6379/0' });
-        expect(c.env.find((e: Manifest) => e.name === 'DB_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'postgres-credentials', key: 'password' });
+        expect(c.env.find((e: Manifest) => e.name === 'DB_PASSWORD').valueFrom.secretKeyRef)
+          .toEqual({ name: 'postgres-credentials', key: 'password' });
       }
       expect(dep.spec.template.metadata.labels).toMatchObject({ 'erp-k8s.io/postgres-client': 'true', 'erp-k8s.io/redis-client': 'true' });
       const job = one(objs, 'Job', chart.migrationJob?.jobName);
