@@ -4,8 +4,9 @@
 //   - the library (src/) never imports this repository's deployment (deploy/);
 //   - constructs (src/app, src/data, src/gateway, src/migrations) never import
 //     the offline gates (src/gates): a gate checks a construct's output, so
-//     the dependency points from gates to nothing a construct needs;
-//   - internals (src/internal) import no construct area and no gate.
+//     the dependency points from gates to nothing a construct needs; nor the
+//     synthesis machinery (src/synth), which runs on finished constructs;
+//   - internals (src/internal) import no construct area, no gate, no synth.
 'use strict';
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
@@ -18,9 +19,17 @@ const GATES = {
   group: ['**/gates/**', '**/gates'],
   message: 'constructs must not import the offline gates (src/gates): gates check output, constructs build it',
 };
+const SYNTH = {
+  group: ['**/synth/**', '**/synth'],
+  message: 'constructs must not import the synthesis machinery (src/synth): it synthesizes finished constructs',
+};
 const AREAS = {
   group: ['**/app/**', '**/data/**', '**/gateway/**', '**/migrations/**', '**/synth/**'],
   message: 'src/internal holds shared helpers: it must not import a construct area or the synthesis machinery',
+};
+const INTERNAL_GATES = {
+  group: ['**/gates/**', '**/gates'],
+  message: 'src/internal holds shared helpers: it must not import the offline gates (src/gates)',
 };
 
 const NODE_GLOBALS = Object.fromEntries([
@@ -46,6 +55,6 @@ module.exports = tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   { files: ['src/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [DEPLOY] }] } },
-  { files: ['src/{app,data,gateway,migrations}/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [DEPLOY, GATES] }] } },
-  { files: ['src/internal/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [DEPLOY, GATES, AREAS] }] } },
+  { files: ['src/{app,data,gateway,migrations}/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [DEPLOY, GATES, SYNTH] }] } },
+  { files: ['src/internal/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [DEPLOY, INTERNAL_GATES, AREAS] }] } },
 );

@@ -98,12 +98,12 @@ function application(chart: Chart, config: EnvironmentConfig, infra: Infrastruct
     env: config.appSettings,
     releaseId: config.releaseId,
     migrationDelivery: delivery,
-    autoscaling: config.api.autoscaling === false ? false : config.api.autoscaling,
+    autoscaling: config.api.autoscaling === false ? { enabled: false } : config.api.autoscaling,
     replicas: config.api.autoscaling === false ? config.api.replicas : undefined,
     resources: config.api.resources ?? config.sizing?.api,
     migrationResources: config.sizing?.migrations,
-    vpa: config.monitoring ? {} : false,
-    metrics: config.monitoring ? {} : false,
+    vpa: { enabled: config.monitoring },
+    metrics: { enabled: config.monitoring },
     media: {
       storageClassName: config.api.mediaStorageClass,
       accessMode: config.api.mediaAccessMode === 'ReadWriteMany'

@@ -1,8 +1,10 @@
+import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { CostMgmtPostgres } from '../../src/data/cost-mgmt-postgres';
 import { ExternalDatabase, IDatabase } from '../../src/data/database';
 import { PostgresBackupOptions } from '../../src/data/postgres-backup';
 import { Redis } from '../../src/data/redis';
+import { toSize } from '../../src/internal/resources';
 import { DEFAULT_USER } from '../../src/internal/security';
 import { EnvironmentConfig } from './config';
 
@@ -31,7 +33,7 @@ export function buildInfrastructure(scope: Construct, config: EnvironmentConfig)
   const sameServer = db.mode === 'external' && gw !== undefined && gw.host === db.host && gw.port === db.port;
   const b = config.backups;
   const backup: PostgresBackupOptions = {
-    schedule: b.schedule, retentionDays: b.retentionDays, size: b.size, resources: s.backup, offsite: b.offsite,
+    schedule: b.schedule, retention: Duration.days(b.retentionDays), volumeSize: toSize(b.size), resources: s.backup, offsite: b.offsite,
     // the API's media uploads, archived with every set (seed 004); RWO media: the backup runs on the API's node
     archives: b.media === false ? [] : [{
       name: 'media', claimName: `${API_NAME}-media`, user: DEFAULT_USER,
@@ -41,12 +43,12 @@ export function buildInfrastructure(scope: Construct, config: EnvironmentConfig)
   };
   const database = db.mode === 'in-cluster'
     ? new CostMgmtPostgres(scope, 'Postgres', {
-      storageSize: db.size, storageClassName: db.storageClassName, backup, resources: s.postgres, credentialsResources: s.credentials,
+      volumeSize: toSize(db.size), storageClassName: db.storageClassName, backup, resources: s.postgres, credentialsResources: s.credentials,
       roles: ['hive', GATEWAY_DATABASE],
       databases: [{ name: 'hive', owner: 'hive' }, { name: GATEWAY_DATABASE, owner: GATEWAY_DATABASE }],
     })
     : new CostMgmtPostgres(scope, 'Postgres', {
-      enabled: false, host: db.host, port: db.port, databaseName: db.databaseName, existingSecret: db.secretName, backup,
+      enabled: false, host: db.host, port: db.port, databaseName: db.databaseName, secretName: db.secretName, backup,
       version: db.version, sslMode: db.sslMode, caSecretName: db.caSecretName,
     });
   const external = db.mode === 'external' && gw !== undefined ? ExternalDatabase.of(gw, `environments/${config.name}/gateway.database`) : undefined;

@@ -1,3 +1,4 @@
+import { Duration } from 'cdk8s';
 import { PostgresSslMode } from '../../src/data/database';
 import { EnvironmentConfig } from './config';
 
@@ -31,7 +32,10 @@ export const prod: EnvironmentConfig = {
   backups: {
     schedule: '0 1 * * *', retentionDays: 30, size: '100Gi',
     // seed 004: off-site copies; the bucket and the Secret `backup-s3-credentials` are yours (README, Backups)
-    offsite: { endpoint: 'https://s3.eu-central-1.amazonaws.com', provider: 'AWS', region: 'eu-central-1', forcePathStyle: false, bucket: 'erp-prod-backups', credentialsSecret: 'backup-s3-credentials', retentionDays: 90 },
+    offsite: {
+      endpoint: 'https://s3.eu-central-1.amazonaws.com', provider: 'AWS', region: 'eu-central-1', forcePathStyle: false,
+      bucket: 'erp-prod-backups', credentialsSecretName: 'backup-s3-credentials', retention: Duration.days(90),
+    },
   },
   monitoring: true,
   appSettings: {

@@ -4,7 +4,7 @@ import { Construct, IConstruct } from 'constructs';
 import {
   DATABASE_CA_DIR, DATABASE_ENV_NAMES, databaseCaVolume, DatabaseConnection, databaseTlsEnv,
 } from '../data/database';
-import { checkAppObjects } from '../synth/app-objects';
+import { checkAppObjects } from '../internal/app-objects';
 import type { RedisConnection } from '../data/redis';
 import { checkDnsSubdomain, checkEnvName, checkNoUrlCredentials, fail, PropsError } from '../internal/validate';
 

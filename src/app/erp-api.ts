@@ -2,7 +2,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ServiceMonitor } from '../../imports/servicemonitor-monitoring.coreos.com';
 import { VerticalPodAutoscaler } from '../../imports/vpa-autoscaling.k8s.io';
-import { checkAppObjects } from '../synth/app-objects';
+import { checkAppObjects } from '../internal/app-objects';
 import { ERP_API_PROPS, checkShape } from '../internal/props-shape';
 import { ErpApiProps, VpaMode } from './erp-api-props';
 import { AppEnv } from './app-env';

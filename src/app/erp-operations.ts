@@ -2,7 +2,7 @@ import { Cron, Duration } from 'cdk8s';
 import { cronFields } from '../internal/cron';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { checkAppObjects } from '../synth/app-objects';
+import { checkAppObjects } from '../internal/app-objects';
 import { ERP_OPERATIONS_PROPS, checkShape } from '../internal/props-shape';
 import { IErpApp } from './erp-app';
 import { enabledOptions } from '../internal/dialect';

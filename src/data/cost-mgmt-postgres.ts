@@ -8,7 +8,7 @@ import { PostgresCredentials } from './postgres-credentials';
 import { CostMgmtPostgresProps } from './postgres-props';
 import { addPostgresServer, POSTGRES_USER, serverFiles } from './postgres-server';
 import { PostgresDatabaseSpec } from './postgres-sql';
-import { checkAppObjects } from '../synth/app-objects';
+import { checkAppObjects } from '../internal/app-objects';
 import { COST_MGMT_POSTGRES_PROPS, checkShape } from '../internal/props-shape';
 import { clientsOnlyPolicy } from '../internal/network-policies';
 import { standardLabels } from '../internal/pod-helpers';

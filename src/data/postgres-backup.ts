@@ -6,7 +6,7 @@ import { BackupPod, PodKind } from './backup-pod';
 import { PostgresBackupProps } from './backup-options';
 import { IDatabaseBackup, PreMigrationDumpOptions } from './database';
 import { ARGOCD_SYNC_HOOK } from './postgres-credentials';
-import { checkAppObjects } from '../synth/app-objects';
+import { checkAppObjects } from '../internal/app-objects';
 import { cronFields } from '../internal/cron';
 import { dnsEgressRule, tcpPorts } from '../internal/network-policies';
 import { templateHashedName } from '../internal/pod-helpers';

@@ -1,7 +1,7 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { checkAppObjects } from '../synth/app-objects';
+import { checkAppObjects } from '../internal/app-objects';
 import { addContainer, disableServiceLinks, renderedName, stableIdentity, templateHashedName } from '../internal/pod-helpers';
 import { NEEDS_API_ACCESS_ANNOTATION } from '../internal/vocabulary';
 import { checkResources, ComputeResources, resources } from '../internal/resources';

@@ -1,7 +1,7 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { checkAppObjects } from '../synth/app-objects';
+import { checkAppObjects } from '../internal/app-objects';
 import { REDIS_PROPS, checkShape } from '../internal/props-shape';
 import { checkHost } from './database';
 import { clientsOnlyPolicy } from '../internal/network-policies';

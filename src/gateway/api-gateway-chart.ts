@@ -1,7 +1,7 @@
-import { Chart } from 'cdk8s';
+import { Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { checkAppObjects } from '../synth/app-objects';
+import { checkAppObjects } from '../internal/app-objects';
 import { API_GATEWAY_CHART_PROPS, checkShape } from '../internal/props-shape';
 import { gatewayNetworkPolicies, ResolvedGatewayNetworkPolicy, resolveGatewayNetworkPolicy } from './api-gateway-network-policy';
 import { API_GATEWAY_CHART_NAME, resolveGatewayWebService } from './api-gateway-resolve';
@@ -204,9 +204,12 @@ function checkGatewayName(scope: Construct, name: string): string {
  * URL goes into `env`.
  */
 function devDependencies(scope: Construct, props: ApiGatewayChartProps, env: Record<string, string>): { database?: IDatabase; redis?: Redis } {
-  const database = props.postgresql?.enabled ? new CostMgmtPostgres(scope, 'Postgresql', {
-    databaseName: 'api_gateway', username: 'api_gateway', roles: [], databases: [], backup: false, storageSize: '1Gi',
-    ...definedOnly(props.postgresql),
+  const pg = props.postgresql;
+  const database = pg?.enabled ? new CostMgmtPostgres(scope, 'Postgresql', {
+    databaseName: 'api_gateway', username: 'api_gateway', roles: [], databases: [], backup: { enabled: false },
+    // the default size only when neither the size nor its deprecated alias (storageSize) is given
+    ...(pg.volumeSize === undefined && pg.storageSize === undefined ? { volumeSize: Size.gibibytes(1) } : {}),
+    ...definedOnly(pg),
   }) : props.database;
   if (!props.redis?.enabled) return { database };
   const redis = new Redis(scope, 'Redis', definedOnly(props.redis));

@@ -1,4 +1,4 @@
-import { ChartProps } from 'cdk8s';
+import { ChartProps, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { CostMgmtPostgresProps } from '../data/cost-mgmt-postgres';
 import { IDatabase } from '../data/database';
@@ -159,10 +159,10 @@ export interface ApiGatewayPostgresql extends Omit<CostMgmtPostgresProps, 'enabl
   readonly roles?: string[];
   /** Extra databases. @default [] */
   readonly databases?: PostgresDatabaseSpec[];
-  /** Backups of development data. @default false */
+  /** Backups of development data. @default { enabled: false } */
   readonly backup?: PostgresBackupOptions | false;
-  /** Size of the data volume. @default '1Gi' */
-  readonly storageSize?: string;
+  /** Size of the data volume. @default Size.gibibytes(1) */
+  readonly volumeSize?: Size;
 }
 
 /** `redis` of {@link ApiGatewayChartProps}: Redis in this chart, for local development (sets REDIS_URL). */

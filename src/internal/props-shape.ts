@@ -207,7 +207,8 @@ export const COST_MGMT_POSTGRES_PROPS = new PropsShape('CostMgmtPostgresProps', 
   image: 'string', volumeSize: 'Size', storageSize: 'string', storageClassName: 'string', resources: RESOURCES, extensions: 'string[]',
   roles: 'string[]', databases: 'array',
   sharedPreloadLibraries: 'string[]', startupTimeout: 'Duration', credentialsImage: 'string', credentialsResources: RESOURCES,
-  backup: POSTGRES_BACKUP_OPTIONS, clientLabels: 'map', networkPolicy: 'boolean', version: 'number', sslMode: 'string', caSecretName: 'string', tls: 'object',
+  backup: POSTGRES_BACKUP_OPTIONS, clientLabels: 'map', networkPolicy: 'boolean',
+  version: 'number', sslMode: 'string', caSecretName: 'string', tls: 'object',
 });
 
 /** {@link RedisProps}. */

@@ -1,7 +1,7 @@
 import { ApiObject, Duration, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { checkAppObjects } from '../synth/app-objects';
+import { checkAppObjects } from '../internal/app-objects';
 import { DatabaseConnection, IDatabaseBackup } from '../data/database';
 import { dnsEgressRule, tcpPorts } from '../internal/network-policies';
 import {

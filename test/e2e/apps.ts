@@ -4,7 +4,7 @@
  * prod connects to (run elsewhere in the cluster), and a FastAPI app
  * (`Migrations.alembic()`, seed 002's operations).
  */
-import { App, Chart } from 'cdk8s';
+import { App, Chart, Duration, Size } from 'cdk8s';
 import {
   CostMgmtPostgres, ErpApi, ErpOperations, MigrationDelivery, Migrations, PostgresSslMode, Redis, defaultDeny, resources,
 } from '../../src';
@@ -57,7 +57,7 @@ export const TEST_NODE_SIZING: EnvironmentSizing = {
 
 /** ErpApi props of the suite's own small apps: one replica, no HPA/VPA/metrics, a 1Gi media volume, test-node sizing. */
 const SMALL_API = {
-  autoscaling: false, replicas: 1, vpa: false, metrics: false, media: { size: '1Gi' },
+  autoscaling: { enabled: false }, replicas: 1, vpa: { enabled: false }, metrics: { enabled: false }, media: { volumeSize: Size.gibibytes(1) },
   resources: TEST_NODE_SIZING.api, migrationResources: TEST_NODE_SIZING.migrations,
 } as const;
 
@@ -113,7 +113,7 @@ export function externalServers(): Obj[] {
   const chart = new Chart(app, 'external', { namespace: EXTERNAL_NS });
   new CostMgmtPostgres(chart, 'Postgres', {
     image: 'quay.io/sclorg/postgresql-15-c9s:c9s', tls: { secretName: DATABASE_TLS_SECRET },
-    backup: false, networkPolicy: false, storageSize: '1Gi',
+    backup: { enabled: false }, networkPolicy: false, volumeSize: Size.gibibytes(1),
     roles: [GATEWAY_DB.role], databases: [{ name: GATEWAY_DB.role, owner: GATEWAY_DB.role }],
     resources: TEST_NODE_SIZING.postgres, credentialsResources: TEST_NODE_SIZING.credentials,
   });
@@ -127,9 +127,9 @@ export function fastApiApp(): Obj[] {
   const chart = new Chart(app, 'fastapi', { namespace: FASTAPI_NS });
   defaultDeny(chart, 'DefaultDeny', FASTAPI_NS);
   const database = new CostMgmtPostgres(chart, 'Postgres', {
-    roles: [], databases: [], storageSize: '1Gi',
+    roles: [], databases: [], volumeSize: Size.gibibytes(1),
     resources: TEST_NODE_SIZING.postgres, credentialsResources: TEST_NODE_SIZING.credentials,
-    backup: { resources: TEST_NODE_SIZING.backup, size: '1Gi' },
+    backup: { resources: TEST_NODE_SIZING.backup, volumeSize: Size.gibibytes(1) },
   });
   const api = new ErpApi(chart, 'Api', {
     image: FASTAPI_IMAGE,
@@ -169,16 +169,16 @@ export const DRILL_PREFIX = 'drill';
  * Redis, backups to the volume and off-site to `offsite` (the in-cluster S3
  * server), media archived with them, plain kubectl delivery.
  */
-export function backupDrillApp(offsite: { endpoint: string; bucket: string; credentialsSecret: string }): Obj[] {
+export function backupDrillApp(offsite: { endpoint: string; bucket: string; credentialsSecretName: string }): Obj[] {
   const app = new App({ outdir: 'unused' });
   const chart = new Chart(app, 'drill', { namespace: DRILL_NS });
   defaultDeny(chart, 'DefaultDeny', DRILL_NS);
   const apiName = 'erp-api';
   const database = new CostMgmtPostgres(chart, 'Postgres', {
-    storageSize: '1Gi', resources: TEST_NODE_SIZING.postgres, credentialsResources: TEST_NODE_SIZING.credentials,
+    volumeSize: Size.gibibytes(1), resources: TEST_NODE_SIZING.postgres, credentialsResources: TEST_NODE_SIZING.credentials,
     backup: {
-      size: '1Gi', resources: TEST_NODE_SIZING.backup, retentionDays: 7,
-      offsite: { ...offsite, prefix: DRILL_PREFIX, retentionDays: 30 },
+      volumeSize: Size.gibibytes(1), resources: TEST_NODE_SIZING.backup, retention: Duration.days(7),
+      offsite: { ...offsite, prefix: DRILL_PREFIX, retention: Duration.days(30) },
       archives: [{
         name: 'media', claimName: `${apiName}-media`, user: 1000,
         colocateWith: { 'app.kubernetes.io/name': apiName, 'app.kubernetes.io/instance': apiName, 'app.kubernetes.io/component': 'api' },

@@ -94,7 +94,7 @@ async function localSets(tag: string): Promise<string[]> {
 beforeAll(async () => {
   useBundledTools();
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'erp-drill-'));
-  objects = backupDrillApp({ endpoint: S3_ENDPOINT, bucket: S3_BUCKET, credentialsSecret: 'backup-s3-credentials' });
+  objects = backupDrillApp({ endpoint: S3_ENDPOINT, bucket: S3_BUCKET, credentialsSecretName: 'backup-s3-credentials' });
   manifest = path.join(work, 'drill.yaml');
   fs.writeFileSync(manifest, Yaml.stringify(...objects));
   await createNamespace(ns);

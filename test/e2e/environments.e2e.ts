@@ -178,7 +178,7 @@ async function deployEnvironment(c: EnvironmentConfig): Promise<void> {
   await createSecret(ns, 'erp-admin', { password: secretValue() });
   await createSecret(ns, 'api-gateway-env', { SECRET_KEY: secretValue() });
   // off-site backups (prod): the object store's credentials, as README "Backups and restore" says
-  if (c.backups.offsite) await createS3CredentialsSecret(ns, c.backups.offsite.credentialsSecret);
+  if (c.backups.offsite) await createS3CredentialsSecret(ns, c.backups.offsite.credentialsSecretName);
   // external server (prod): the credentials of its two databases and its CA, as its administrator hands them out
   await handOutExternalDatabases(c, EXTERNAL_NS);
   await kubectlAsync(['apply', '-f', `${dir}/`]);

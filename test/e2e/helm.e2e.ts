@@ -117,7 +117,7 @@ async function prepareNamespace(c: EnvironmentConfig): Promise<void> {
   await createSecret(ns, 'erp-api-env', { SECRET_KEY: secretValue(), ALLOWED_HOSTS: c.api.host });
   await createSecret(ns, 'erp-admin', { password: secretValue() });
   await createSecret(ns, 'api-gateway-env', { SECRET_KEY: secretValue() });
-  if (c.backups.offsite) await createS3CredentialsSecret(ns, c.backups.offsite.credentialsSecret);
+  if (c.backups.offsite) await createS3CredentialsSecret(ns, c.backups.offsite.credentialsSecretName);
   if (c.database.mode === 'external') {
     await externalReady;
     await handOutExternalDatabases(c, EXTERNAL);

@@ -3,7 +3,7 @@
  * the same manifests as the canonical props, and old and new for one
  * setting is a synth error naming both.
  */
-import { App, Chart, Testing } from 'cdk8s';
+import { App, Chart, Size, Testing } from 'cdk8s';
 import { ApiGatewayChart } from '../../src/gateway/api-gateway-chart';
 import { ApiGatewayChartProps } from '../../src/gateway/api-gateway-values';
 import { CostMgmtPostgres } from '../../src/data/cost-mgmt-postgres';
@@ -39,6 +39,8 @@ describe('ApiGatewayChart: deprecated aliases give the same manifests', () => {
       { ingress: { clusterIssuer: 'letsencrypt' } }],
     ['ingress.tls.secretName → ingress.tlsSecretName', { ingress: { tls: { secretName: 'gw-cert' } } }, { ingress: { tlsSecretName: 'gw-cert' } }],
     ['ingress.tls: {} → ingress.tlsSecretName: <name>-tls', { ingress: { tls: {} } }, { ingress: { tlsSecretName: 'api-gateway-tls' } }],
+    ["postgresql.storageSize: '2Gi' → postgresql.volumeSize", { database: undefined, postgresql: { enabled: true, storageSize: '2Gi' } },
+      { database: undefined, postgresql: { enabled: true, volumeSize: Size.gibibytes(2) } }],
   ])('%s', (_name, old, canonical) => {
     // GIVEN the same setting in its deprecated and its canonical form
     // WHEN both are synthesized
@@ -47,6 +49,18 @@ describe('ApiGatewayChart: deprecated aliases give the same manifests', () => {
     // THEN the manifests are identical, and the setting took effect (they differ from the defaults)
     expect(after).toEqual(before);
     expect(after).not.toEqual(manifests(() => ({})));
+  });
+
+  test('postgresql.backup: false, { enabled: false } and the default give the same manifests: no backups of development data', () => {
+    const dev = (backup?: false | { enabled: false }) => manifests(() => ({ database: undefined, postgresql: { enabled: true, backup } }));
+    expect(dev(false)).toEqual(dev());
+    expect(dev({ enabled: false })).toEqual(dev());
+    expect(all(dev(), 'CronJob').map((c) => c.metadata.name)).not.toContain('postgres-backup');
+  });
+
+  test('postgresql: volumeSize and its deprecated alias storageSize together fail, naming both', () => {
+    expect(() => manifests(() => ({ database: undefined, postgresql: { enabled: true, storageSize: '2Gi', volumeSize: Size.gibibytes(2) } })))
+      .toThrow(/'volumeSize' .*cannot be combined with its deprecated alias 'storageSize'/);
   });
 
   test('the nested migrations form still reaches the Job (releaseId in its name)', () => {

@@ -1,7 +1,7 @@
 /**
  * The import boundaries of eslint.config.js (`npm run lint`, run by CI) fire:
  * the library never imports the repository's deployment, constructs never
- * import the offline gates, internals import no construct area and no synth.
+ * import the offline gates or the synthesis machinery, internals import no construct area, gate or synth.
  * Each snippet is linted as if it were a file at `filePath`, with the
  * repository's own config.
  */
@@ -32,12 +32,14 @@ describe('import boundaries (eslint.config.js)', () => {
     ['src/gateway/api-gateway-chart.ts', '../gates/policy', 'constructs must not import the offline gates'],
     ['src/migrations/migrations.ts', '../gates/policy', 'constructs must not import the offline gates'],
     ['src/app/erp-api.ts', '../../deploy/environments', "must not import the repository's deployment"],
-    ['src/synth/synthesizer.ts', '../../deploy/x', "must not import the repository's deployment"],
+    ['src/synth/erp-synth.ts', '../../deploy/x', "must not import the repository's deployment"],
     ['src/gates/policy.ts', '../../deploy/secret-values', "must not import the repository's deployment"],
     ['src/internal/pod-helpers.ts', '../app/erp-api', 'must not import a construct area or the synthesis machinery'],
     ['src/internal/validate.ts', '../data/redis', 'must not import a construct area or the synthesis machinery'],
-    ['src/internal/resources.ts', '../synth/synthesizer', 'must not import a construct area or the synthesis machinery'],
-    ['src/internal/server-form.ts', '../gates/policy', 'constructs must not import the offline gates'],
+    ['src/internal/resources.ts', '../synth/erp-synth', 'must not import a construct area or the synthesis machinery'],
+    ['src/internal/server-form.ts', '../gates/policy', 'src/internal holds shared helpers: it must not import the offline gates'],
+    ['src/app/erp-api.ts', '../synth/erp-synth', 'constructs must not import the synthesis machinery'],
+    ['src/data/redis.ts', '../synth/prepare-app', 'constructs must not import the synthesis machinery'],
   ])('%s importing %s is refused', async (file, from, why) => {
     const messages = await boundaryMessages(file, use(from));
     expect(messages).toHaveLength(1);
@@ -49,7 +51,8 @@ describe('import boundaries (eslint.config.js)', () => {
     ['src/app/erp-api.ts', '../data/database'],
     ['src/internal/pod-helpers.ts', './resources'],
     ['src/gates/policy.ts', '../internal/vocabulary'],
-    ['src/synth/synthesizer.ts', '../gates/policy'],
+    ['src/synth/erp-synth.ts', '../gates/policy'],
+    ['src/app/erp-api.ts', '../internal/app-objects'],
     ['deploy/main.ts', '../src/gates/policy'],
     ['test/app/erp-api.test.ts', '../../deploy/environments'],
   ])('%s importing %s is allowed', async (file, from) => {

@@ -2,7 +2,7 @@ import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import {
   checkDns1035Label, checkDnsSubdomain, checkLabels, checkNamespace, CRONJOB_NAME_MAX, JOB_NAME_MAX, PropsError, show,
-} from '../internal/validate';
+} from './validate';
 
 /*
  * One validation on the root of every App holding one of our constructs:

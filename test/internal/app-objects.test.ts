@@ -6,7 +6,7 @@
 import { App, Chart, Cron, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { CostMgmtPostgres, ErpApi, ErpOperations, PostgresBackup } from '../../src';
-import { appObjectErrors } from '../../src/synth/app-objects';
+import { appObjectErrors } from '../../src/internal/app-objects';
 import { Phase, renderFiles } from '../../deploy/synth';
 import { synth } from '../util';
 
