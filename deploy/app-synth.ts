@@ -189,4 +189,3 @@ export function synthesizeApp(options: SynthesizeAppOptions): SynthesisResult {
 }
 
 // read back by the guard; exported here as before
-export { readManifestFile, readManifestFolder } from './baseline';

@@ -1,6 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { findImmutableChanges, formatImmutableChange, GUARDED_KINDS, KubeObject } from './immutable-guard';
+import { findImmutableChanges, formatImmutableChange } from './immutable-guard';
+import { GUARDED_KINDS } from './immutable/rules';
+import { KubeObject } from './immutable/types';
 import { cdk8sYaml } from './secret-values';
 import { holdsExactly, ManifestFile, RenderedFile } from './synth';
 

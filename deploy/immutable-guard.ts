@@ -11,8 +11,6 @@ import { short } from './immutable/differences';
 import { ImmutableChange, KubeObject, Pair } from './immutable/types';
 import { serverForm } from '../src/internal/server-form';
 
-export { compareQuantities } from './immutable/quantities';
-export { GUARDED_KINDS } from './immutable/rules';
 export type { ImmutableChange, KubeObject };
 
 /** The identity of an object: API group (not version), kind, namespace, name. */

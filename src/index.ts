@@ -7,7 +7,8 @@ export { ErpApi } from './app/erp-api';
 export { CeleryPair } from './app/celery-pair';
 export { CostMgmtPostgres } from './data/cost-mgmt-postgres';
 export { Redis } from './data/redis';
-export { ApiGatewayChart, API_GATEWAY_LOCK_KEY } from './gateway/api-gateway-chart';
+export { ApiGatewayChart } from './gateway/api-gateway-chart';
+export { API_GATEWAY_LOCK_KEY } from './gateway/api-gateway-resolve';
 export { ErpOperations } from './app/erp-operations';
 export { MigrationJob } from './migrations/migration-job';
 export { PostgresBackup } from './data/postgres-backup';
@@ -17,7 +18,7 @@ export { AppEnv } from './app/app-env';
 // Props and options
 export * from './app/erp-api-props';
 export type { CeleryPairProps, CeleryWorkerOptions, CeleryBeatOptions } from './app/celery-pair';
-export type { CostMgmtPostgresProps, PostgresServerTls } from './data/cost-mgmt-postgres';
+export type { CostMgmtPostgresProps, PostgresServerTls } from './data/postgres-props';
 export type { RedisProps, RedisPersistence, RedisConnection, IRedis } from './data/redis';
 export type {
   ApiGatewayChartProps, ApiGatewayImage, ApiGatewayService, ApiGatewayIngress, ApiGatewayIngressHost, ApiGatewayIngressTls,
@@ -26,7 +27,7 @@ export type {
 export type { ErpOperationsProps, ErpBootstrapOptions, ErpMaintenanceOptions } from './app/erp-operations';
 export type { MigrationJobProps } from './migrations/migration-job';
 export type { DatabaseStepsOptions } from './migrations/db-steps';
-export type { PostgresBackupOptions, PostgresBackupProps } from './data/postgres-backup';
+export type { PostgresBackupOptions, PostgresBackupProps } from './data/backup-options';
 export type { PostgresCredentialsProps, GeneratedSecretSpec } from './data/postgres-credentials';
 export type { PostgresDatabaseSpec } from './data/postgres-sql';
 export type { AppEnvOptions } from './app/app-env';
@@ -50,8 +51,10 @@ export { PropsError } from './internal/validate';
 // Offline gates
 export { validateManifests, assertValidManifests, formatSchemaErrors, ManifestSchemaError } from './gates/schema-validator';
 export type { SchemaError } from './gates/schema-validator';
-export { checkPolicy, assertPolicy, formatViolations, formatExemptions, PolicyError, POLICY_RULES } from './gates/policy';
-export type { PolicyRule, PolicyResult, PolicyOptions, Violation, Exemption, Severity } from './gates/policy';
+export { checkPolicy, assertPolicy, formatViolations, formatExemptions, PolicyError } from './gates/policy';
+export { POLICY_RULES } from './gates/policy-rules';
+export type { PolicyRule, Severity } from './gates/policy-rules';
+export type { PolicyResult, PolicyOptions, Violation, Exemption } from './gates/policy';
 
 // Synthesis: the files of `app.synth()`, in time linear in the number of charts
 export { ErpSynth } from './synth/erp-synth';

@@ -1,5 +1,5 @@
 import { PostgresSslMode } from '../../src/data/database';
-import { OffsiteBackupOptions } from '../../src/data/postgres-backup';
+import { OffsiteBackupOptions } from '../../src/data/backup-options';
 import { ComputeResources } from '../../src/internal/resources';
 
 /** In-cluster PostgreSQL (CostMgmtPostgres in the infrastructure chart). */

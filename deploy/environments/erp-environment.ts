@@ -4,7 +4,7 @@ import { ApiGatewayChart } from '../../src/gateway/api-gateway-chart';
 import { CeleryPair } from '../../src/app/celery-pair';
 import { ErpApi } from '../../src/app/erp-api';
 import { ErpOperations } from '../../src/app/erp-operations';
-import { ArgoCdHook, HelmHook, MigrationDelivery } from '../../src/migrations/migrations';
+import { ArgoCdHook, HelmHook, MigrationDelivery } from '../../src/migrations/delivery';
 import { defaultDeny } from '../../src/internal/network-policies';
 import { applicationPhase, migrationJobs, Phase, PhasedChart } from '../synth';
 import { checkEnvironment } from './check-environment';

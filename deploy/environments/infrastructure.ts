@@ -2,7 +2,7 @@ import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { CostMgmtPostgres } from '../../src/data/cost-mgmt-postgres';
 import { ExternalDatabase, IDatabase } from '../../src/data/database';
-import { PostgresBackupOptions } from '../../src/data/postgres-backup';
+import { PostgresBackupOptions } from '../../src/data/backup-options';
 import { Redis } from '../../src/data/redis';
 import { toSize } from '../../src/internal/resources';
 import { DEFAULT_USER } from '../../src/internal/security';

@@ -5,7 +5,7 @@ import { checkAppObjects } from '../internal/app-objects';
 import { CELERY_PAIR_PROPS, checkShape } from '../internal/props-shape';
 import { celeryCommand, DEFAULT_HEARTBEAT_FILE, HEARTBEAT_ENV, heartbeatProbes } from './celery-heartbeat';
 import { IErpApp } from './erp-app';
-import { addWaitForMigrations } from '../migrations/migration-job';
+import { addWaitForMigrations } from '../migrations/db-steps';
 import { addContainer, addPodLabels, disableServiceLinks, mountWritableDirectories, stableIdentity, standardLabels } from '../internal/pod-helpers';
 import { ComputeResources } from '../internal/resources';
 import { restrictedPod } from '../internal/security';

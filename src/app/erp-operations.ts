@@ -6,8 +6,10 @@ import { checkAppObjects } from '../internal/app-objects';
 import { ERP_OPERATIONS_PROPS, checkShape } from '../internal/props-shape';
 import { IErpApp } from './erp-app';
 import { enabledOptions } from '../internal/dialect';
-import { addDatabaseInitContainers } from '../migrations/migration-job';
-import { ArgoCdHook, BOOTSTRAP_ENV, HelmHook, MigrationDelivery, OperationsCommandOptions } from '../migrations/migrations';
+import { addDatabaseInitContainers } from '../migrations/db-steps';
+import { ArgoCdHook, HelmHook, MigrationDelivery } from '../migrations/delivery';
+import { BOOTSTRAP_ENV } from '../migrations/bootstrap-scripts';
+import { OperationsCommandOptions } from '../migrations/migrations';
 import {
   addContainer, addPodLabels, disableServiceLinks, mountWritableDirectories, stableIdentity, standardLabels, templateHashedName,
 } from '../internal/pod-helpers';

@@ -2,8 +2,10 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { IDatabase, IDatabaseBackup } from '../data/database';
-import { addDatabaseInitContainers, MigrationJob, releaseEnv } from '../migrations/migration-job';
-import { MigrationDelivery, Migrations } from '../migrations/migrations';
+import { addDatabaseInitContainers, releaseEnv } from '../migrations/db-steps';
+import { MigrationJob } from '../migrations/migration-job';
+import { MigrationDelivery } from '../migrations/delivery';
+import { Migrations } from '../migrations/migrations';
 import {
   addContainer, addPodLabels, addProbeHostHeader, disableServiceLinks, mountWritableDirectories, stableIdentity, stablePods,
 } from '../internal/pod-helpers';

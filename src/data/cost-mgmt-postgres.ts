@@ -14,8 +14,6 @@ import { clientsOnlyPolicy } from '../internal/network-policies';
 import { standardLabels } from '../internal/pod-helpers';
 import { fail } from '../internal/validate';
 
-export { DEFAULT_POSTGRES_IMAGE } from './postgres-props';
-export type { CostMgmtPostgresProps, PostgresServerTls } from './postgres-props';
 
 /**
  * PostgreSQL apart from the application (seed 001): StatefulSet `postgres`,

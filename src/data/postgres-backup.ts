@@ -13,8 +13,6 @@ import { templateHashedName } from '../internal/pod-helpers';
 import { restrictedPod } from '../internal/security';
 import { setClaimSize } from '../internal/storage';
 
-export { DEFAULT_RCLONE_IMAGE } from './backup-options';
-export type { BackupArchive, BackupDatabase, OffsiteBackupOptions, PostgresBackupOptions, PostgresBackupProps } from './backup-options';
 
 /**
  * Backups of a PostgreSQL server, as sets (see backup-scripts.ts): every

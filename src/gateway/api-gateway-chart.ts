@@ -20,8 +20,6 @@ import {
   checkDerivedName, checkDns1035Label, checkImage, checkLabelValue, checkNamespace, checkNoUrlCredentials, checkUnique, fail, JOB_NAME_MAX,
 } from '../internal/validate';
 
-export { SECRET_POLICY_EXEMPTION } from './api-gateway-secrets';
-export { API_GATEWAY_CHART_NAME, API_GATEWAY_LOCK_KEY } from './api-gateway-resolve';
 
 const DEFAULT_ENV = { DEBUG: 'False', DJANGO_SETTINGS_MODULE: 'config.settings.production' };
 

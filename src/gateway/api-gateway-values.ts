@@ -1,9 +1,10 @@
 import { ChartProps, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { CostMgmtPostgresProps } from '../data/cost-mgmt-postgres';
+import { CostMgmtPostgresProps } from '../data/postgres-props';
 import { IDatabase } from '../data/database';
-import { MigrationDelivery, Migrations } from '../migrations/migrations';
-import { PostgresBackupOptions } from '../data/postgres-backup';
+import { MigrationDelivery } from '../migrations/delivery';
+import { Migrations } from '../migrations/migrations';
+import { PostgresBackupOptions } from '../data/backup-options';
 import { PostgresDatabaseSpec } from '../data/postgres-sql';
 import { TrafficSource } from '../internal/network-policies';
 import { ErpApiProbes } from '../app/probes';

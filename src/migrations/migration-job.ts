@@ -14,9 +14,6 @@ import { addDatabaseInitContainers, addDatabaseStep, DatabaseStepsOptions, waitF
 import { MigrationDelivery, precedingHookAnnotations, preMigrationBackupAnnotations } from './delivery';
 
 // Kept at their old path for the modules that import them from here; new code imports ./db-steps and ./delivery.
-export { addDatabaseInitContainers, addWaitForMigrations, releaseEnv } from './db-steps';
-export type { DatabaseStepsOptions } from './db-steps';
-export { precedingHookAnnotations, preMigrationBackupAnnotations } from './delivery';
 
 /** Properties of {@link MigrationJob}. */
 export interface MigrationJobProps extends DatabaseStepsOptions {

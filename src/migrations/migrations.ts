@@ -3,12 +3,6 @@ import { alembicCommands } from './alembic';
 import { djangoCommands } from './django';
 import { retryLoop } from './scripts';
 
-// Kept at their old path for the modules that import them from here; new code imports ./bootstrap-scripts and ./delivery.
-export {
-  ALREADY_BOOTSTRAPPED_PATTERN, alembicBootstrapScript, BOOTSTRAP_ENV, classifyBootstrapAdmin, djangoBootstrapScript, PYTHON_TRACEBACK,
-} from './bootstrap-scripts';
-export { ArgoCdHook, HelmHook, MigrationDelivery } from './delivery';
-
 /** Options shared by every migration framework. */
 export interface MigrationsOptions {
   /**

@@ -5,7 +5,7 @@ import { join } from 'path';
 import { ErpApi, ErpOperations, ErpOperationsProps, ExternalDatabase, Migrations } from '../../src';
 import {
   ALREADY_BOOTSTRAPPED_PATTERN, alembicBootstrapScript, BOOTSTRAP_ENV, classifyBootstrapAdmin, djangoBootstrapScript, PYTHON_TRACEBACK,
-} from '../../src/migrations/migrations';
+} from '../../src/migrations/bootstrap-scripts';
 import { all, container, containers, Manifest, podSpec, RESTRICTED, synth, testChart } from '../util';
 
 function synthOps(props: Partial<ErpOperationsProps> = {}, migrations?: Migrations): Manifest[] {

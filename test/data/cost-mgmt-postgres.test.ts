@@ -1,5 +1,6 @@
 import { ApiObject, Chart, Testing } from 'cdk8s';
-import { CostMgmtPostgres, CostMgmtPostgresProps, DEFAULT_POSTGRES_IMAGE } from '../../src/data/cost-mgmt-postgres';
+import { CostMgmtPostgres } from '../../src/data/cost-mgmt-postgres';
+import { CostMgmtPostgresProps, DEFAULT_POSTGRES_IMAGE } from '../../src/data/postgres-props';
 import { PostgresSslMode } from '../../src/data/database';
 import { defaultDeny } from '../../src/internal/network-policies';
 import { checkPolicy } from '../../src/gates/policy';

@@ -5,8 +5,10 @@
  */
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { CostMgmtPostgres, CostMgmtPostgresProps } from '../../src/data/cost-mgmt-postgres';
-import { PostgresBackup, PostgresBackupProps } from '../../src/data/postgres-backup';
+import { CostMgmtPostgres } from '../../src/data/cost-mgmt-postgres';
+import { CostMgmtPostgresProps } from '../../src/data/postgres-props';
+import { PostgresBackup } from '../../src/data/postgres-backup';
+import { PostgresBackupProps } from '../../src/data/backup-options';
 import { Redis, RedisProps } from '../../src/data/redis';
 import { storageQuantity } from '../../src/internal/dialect';
 import { Manifest, one } from '../util';

@@ -1,5 +1,7 @@
 import { buildEnvironment, ENVIRONMENTS } from '../../deploy/environments';
-import { compareQuantities, findImmutableChanges, formatImmutableChange, KubeObject, objectKey } from '../../deploy/immutable-guard';
+import { compareQuantities } from '../../deploy/immutable/quantities';
+import { findImmutableChanges, formatImmutableChange, objectKey } from '../../deploy/immutable-guard';
+import { KubeObject } from '../../deploy/immutable/types';
 import { renderFiles } from '../../deploy/synth';
 
 const NS = 'erp-prod';

@@ -20,7 +20,7 @@ import * as path from 'path';
 import { Yaml } from 'cdk8s';
 import { renderApp } from '../../deploy/app-synth';
 import { EnvironmentConfig } from '../../deploy/environments';
-import { synthesizeHelmCharts } from '../../deploy/main';
+import { synthesizeHelmCharts } from '../../deploy/helm-synth';
 import { e2eEnvironments, EXTERNAL_NS, externalServers, v2 } from './apps';
 import {
   createNamespace, createSecret, diagnose, E2E_LABEL, getObj, helm, jobLogs, kubectl, kubectlAsync, list, Obj, restarts, say, secretValue,

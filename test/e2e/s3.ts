@@ -8,7 +8,7 @@
  * files.
  */
 import { randomBytes } from 'crypto';
-import { DEFAULT_RCLONE_IMAGE } from '../../src/data/postgres-backup';
+import { DEFAULT_RCLONE_IMAGE } from '../../src/data/backup-options';
 import { diagnose, E2E_LABEL, freshNamespace, getObj, kubectlAsync, logs, Obj, say, waitFor } from './kube';
 
 /** Namespace of the S3 server. */

@@ -1,6 +1,7 @@
 import {
-  assertPolicy, checkPolicy, formatExemptions, formatViolations, POLICY_RULES, PolicyError, PolicyOptions, PolicyResult, Violation,
+  assertPolicy, checkPolicy, formatExemptions, formatViolations, PolicyError, PolicyOptions, PolicyResult, Violation,
 } from '../../src/gates/policy';
+import { POLICY_RULES } from '../../src/gates/policy-rules';
 import { validateManifests } from '../../src/gates/schema-validator';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- fixtures read and edited field by field

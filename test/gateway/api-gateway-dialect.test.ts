@@ -7,7 +7,8 @@ import { App, Chart, Size, Testing } from 'cdk8s';
 import { ApiGatewayChart } from '../../src/gateway/api-gateway-chart';
 import { ApiGatewayChartProps } from '../../src/gateway/api-gateway-values';
 import { CostMgmtPostgres } from '../../src/data/cost-mgmt-postgres';
-import { MigrationDelivery, Migrations } from '../../src/migrations/migrations';
+import { MigrationDelivery } from '../../src/migrations/delivery';
+import { Migrations } from '../../src/migrations/migrations';
 import { resources } from '../../src/internal/resources';
 import { all, Manifest, one } from '../util';
 

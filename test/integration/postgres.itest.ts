@@ -29,7 +29,7 @@ import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { ARCHIVE_DIR, BACKUP_DIR, STATE_DIR } from '../../src/data/backup-scripts';
 import { CostMgmtPostgres } from '../../src/data/cost-mgmt-postgres';
-import { PostgresBackupOptions } from '../../src/data/postgres-backup';
+import { PostgresBackupOptions } from '../../src/data/backup-options';
 import { rolePasswordEnv } from '../../src/data/postgres-sql';
 import { FakeKubeApi, KubeCall, KubeSecret } from './fake-kube-api';
 import {
