@@ -6,7 +6,9 @@
 //     the offline gates (src/gates): a gate checks a construct's output, so
 //     the dependency points from gates to nothing a construct needs; nor the
 //     synthesis machinery (src/synth), which runs on finished constructs;
-//   - internals (src/internal) import no construct area, no gate, no synth.
+//   - internals (src/internal) import no construct area, no gate, no synth;
+//   - the construct areas are layered: data <- migrations <- app <- gateway
+//     (an area imports only the ones to its left, never one to its right).
 'use strict';
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
@@ -32,6 +34,12 @@ const INTERNAL_GATES = {
   message: 'src/internal holds shared helpers: it must not import the offline gates (src/gates)',
 };
 
+/** The construct areas an area must not import: the layers above it. */
+const above = (...areas) => ({
+  group: areas.flatMap((a) => [`**/${a}/**`, `**/${a}`]),
+  message: `the construct areas are layered data <- migrations <- app <- gateway: this area must not import ${areas.join(', ')}`,
+});
+
 const NODE_GLOBALS = Object.fromEntries([
   'require', 'module', 'exports', 'process', '__dirname', '__filename', 'console', 'Buffer', 'URL',
   'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'structuredClone', 'fetch',
@@ -55,6 +63,12 @@ module.exports = tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   { files: ['src/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [DEPLOY] }] } },
-  { files: ['src/{app,data,gateway,migrations}/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [DEPLOY, GATES, SYNTH] }] } },
+  { files: ['src/gateway/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [DEPLOY, GATES, SYNTH] }] } },
+  { files: ['src/app/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [DEPLOY, GATES, SYNTH, above('gateway')] }] } },
+  { files: ['src/migrations/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [DEPLOY, GATES, SYNTH, above('app', 'gateway')] }] } },
+  {
+    files: ['src/data/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [DEPLOY, GATES, SYNTH, above('migrations', 'app', 'gateway')] }] },
+  },
   { files: ['src/internal/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [DEPLOY, INTERNAL_GATES, AREAS] }] } },
 );

@@ -13,7 +13,7 @@ export { ErpOperations } from './app/erp-operations';
 export { MigrationJob } from './migrations/migration-job';
 export { PostgresBackup } from './data/postgres-backup';
 export { PostgresCredentials } from './data/postgres-credentials';
-export { AppEnv } from './app/app-env';
+export { AppEnv } from './data/app-env';
 
 // Props and options
 export * from './app/erp-api-props';
@@ -30,7 +30,7 @@ export type { DatabaseStepsOptions } from './migrations/db-steps';
 export type { PostgresBackupOptions, PostgresBackupProps } from './data/backup-options';
 export type { PostgresCredentialsProps, GeneratedSecretSpec } from './data/postgres-credentials';
 export type { PostgresDatabaseSpec } from './data/postgres-sql';
-export type { AppEnvOptions } from './app/app-env';
+export type { AppEnvOptions } from './data/app-env';
 export type { IErpApp } from './app/erp-app';
 export type { WebServiceProps } from './app/web-service-props';
 export type { ErpApiProbes } from './app/probes';

@@ -8,7 +8,7 @@ import { checkResources, resources } from '../internal/resources';
 import { DEFAULT_USER } from '../internal/security';
 import { checkDnsSubdomain, checkHostname, checkImage, checkInt, checkLabels, checkPort, fail } from '../internal/validate';
 import { Migrations } from '../migrations/migrations';
-import { AppEnvOptions } from './app-env';
+import { AppEnvOptions } from '../data/app-env';
 import { ErpApiIngress, ErpApiProps, VpaMode } from './erp-api-props';
 import { httpProbes } from './probes';
 import { aliased, enabledOptions, storageQuantity } from '../internal/dialect';

@@ -5,7 +5,7 @@ import { VerticalPodAutoscaler } from '../../imports/vpa-autoscaling.k8s.io';
 import { checkAppObjects } from '../internal/app-objects';
 import { ERP_API_PROPS, checkShape } from '../internal/props-shape';
 import { ErpApiProps, VpaMode } from './erp-api-props';
-import { AppEnv } from './app-env';
+import { AppEnv } from '../data/app-env';
 import { IErpApp } from './erp-app';
 import { ResolvedErpApi, resolveErpApi } from './erp-api-resolve';
 import { MigrationJob } from '../migrations/migration-job';

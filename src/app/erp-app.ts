@@ -1,6 +1,6 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Migrations } from '../migrations/migrations';
-import { AppEnv } from './app-env';
+import { AppEnv } from '../data/app-env';
 
 /**
  * What the companions of an application (CeleryPair, ErpOperations) take

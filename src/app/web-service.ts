@@ -11,7 +11,7 @@ import {
 } from '../internal/pod-helpers';
 import { ComputeResources } from '../internal/resources';
 import { restrictedPod } from '../internal/security';
-import { AppEnv } from './app-env';
+import { AppEnv } from '../data/app-env';
 import { checkProbeBudget, ResolvedProbes } from './probes';
 import { Termination } from './web-service-parts';
 

@@ -8,7 +8,7 @@ import { API_GATEWAY_CHART_NAME, resolveGatewayWebService } from './api-gateway-
 import { gatewayEnvSecret } from './api-gateway-secrets';
 import { checkAllowedHost, checkSemver } from './api-gateway-hosts';
 import { ApiGatewayChartProps } from './api-gateway-values';
-import { AppEnv } from '../app/app-env';
+import { AppEnv } from '../data/app-env';
 import { addWebIngress, addWebMigrationJob, addWebPdb, addWebService, addWebWorkload, ResolvedWebService, WebDependencies } from '../app/web-service';
 import { softSpread } from '../app/web-service-parts';
 import { CostMgmtPostgres } from '../data/cost-mgmt-postgres';

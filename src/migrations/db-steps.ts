@@ -1,6 +1,6 @@
 import { Duration, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { AppEnv } from '../app/app-env';
+import { AppEnv } from '../data/app-env';
 import { IDatabaseBackup } from '../data/database';
 import { addContainer } from '../internal/pod-helpers';
 import { ComputeResources } from '../internal/resources';

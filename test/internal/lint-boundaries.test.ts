@@ -1,7 +1,8 @@
 /**
  * The import boundaries of eslint.config.js (`npm run lint`, run by CI) fire:
  * the library never imports the repository's deployment, constructs never
- * import the offline gates or the synthesis machinery, internals import no construct area, gate or synth.
+ * import the offline gates or the synthesis machinery, internals import no construct area, gate or synth, and
+ * the construct areas are layered data <- migrations <- app <- gateway.
  * Each snippet is linted as if it were a file at `filePath`, with the
  * repository's own config.
  */
@@ -40,6 +41,11 @@ describe('import boundaries (eslint.config.js)', () => {
     ['src/internal/server-form.ts', '../gates/policy', 'src/internal holds shared helpers: it must not import the offline gates'],
     ['src/app/erp-api.ts', '../synth/erp-synth', 'constructs must not import the synthesis machinery'],
     ['src/data/redis.ts', '../synth/prepare-app', 'constructs must not import the synthesis machinery'],
+    ['src/data/database.ts', '../migrations/migrations', 'this area must not import migrations, app, gateway'],
+    ['src/data/redis.ts', '../app/erp-api', 'this area must not import migrations, app, gateway'],
+    ['src/migrations/db-steps.ts', '../app/erp-api', 'this area must not import app, gateway'],
+    ['src/migrations/migrations.ts', '../gateway/api-gateway-chart', 'this area must not import app, gateway'],
+    ['src/app/erp-api.ts', '../gateway/api-gateway-values', 'this area must not import gateway'],
   ])('%s importing %s is refused', async (file, from, why) => {
     const messages = await boundaryMessages(file, use(from));
     expect(messages).toHaveLength(1);
@@ -53,6 +59,9 @@ describe('import boundaries (eslint.config.js)', () => {
     ['src/gates/policy.ts', '../internal/vocabulary'],
     ['src/synth/erp-synth.ts', '../gates/policy'],
     ['src/app/erp-api.ts', '../internal/app-objects'],
+    ['src/app/erp-api.ts', '../migrations/migration-job'],
+    ['src/migrations/db-steps.ts', '../data/app-env'],
+    ['src/gateway/api-gateway-chart.ts', '../app/web-service'],
     ['deploy/main.ts', '../src/gates/policy'],
     ['test/app/erp-api.test.ts', '../../deploy/environments'],
   ])('%s importing %s is allowed', async (file, from) => {

@@ -3,7 +3,7 @@ import {
   API_GATEWAY_LOCK_KEY, ApiGatewayChart, CeleryPair, CostMgmtPostgres, DATABASE_CA_DIR, ErpApi, ErpOperations, ExternalDatabase,
   Migrations, PostgresSslMode,
 } from '../../src';
-import { AppEnv } from '../../src/app/app-env';
+import { AppEnv } from '../../src/data/app-env';
 import { IDatabase, mountDatabaseCa } from '../../src/data/database';
 import { synthesizeCharts } from '../../deploy/synth';
 import { containers, Manifest, podSpec, synth, testChart } from '../util';

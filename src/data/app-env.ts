@@ -3,9 +3,9 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import {
   DATABASE_CA_DIR, DATABASE_ENV_NAMES, databaseCaVolume, DatabaseConnection, databaseTlsEnv,
-} from '../data/database';
+} from './database';
 import { checkAppObjects } from '../internal/app-objects';
-import type { RedisConnection } from '../data/redis';
+import type { RedisConnection } from './redis';
 import { checkDnsSubdomain, checkEnvName, checkNoUrlCredentials, fail, PropsError } from '../internal/validate';
 
 /** Options for {@link AppEnv}. */
