@@ -14,7 +14,8 @@ import { toYaml } from './yaml';
  * about 28 s that way. `ErpSynth` validates the app and resolves its
  * dependencies once, then renders each chart on its own, and writes YAML
  * with a faster emitter that produces the same bytes as cdk8s' `Yaml`
- * (falling back to it for anything unusual).
+ * (falling back to it for anything unusual). Set the environment variable
+ * `ERP_K8S_YAML=stock` to write with cdk8s' `Yaml.stringify` instead.
  *
  * Works for any cdk8s app, not only one made of this library's constructs.
  *
