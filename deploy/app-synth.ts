@@ -3,6 +3,7 @@ import * as path from 'path';
 import { buildEnvironment, ENVIRONMENTS, EnvironmentConfig, ErpEnvironment, SynthSecrets, takesGatewaySecretValues } from './environments';
 import { guardAgainstBaseline } from './baseline';
 import { checkPolicy, formatExemptions, formatViolations } from '../src/gates/policy';
+import { Severity } from '../src/gates/policy-rules';
 import { formatSchemaErrors, validateManifests } from '../src/gates/schema-validator';
 import { loadSecretValues, parseDotenv } from './secret-values';
 import { ManifestFile, Phase, phaseFile, RenderedFile, renderFiles, renderYaml, writeRenderedEnvironments } from './synth';
@@ -88,8 +89,8 @@ export function gate(config: EnvironmentConfig, files: ManifestFile[]): { errors
   const errors: string[] = [];
   const warnings: string[] = [];
   if (schema.length) errors.push(`[${config.name}] ${schema.length} schema error(s):\n${formatSchemaErrors(schema)}`);
-  const bad = policy.violations.filter((v) => v.severity === 'error');
-  const warn = policy.violations.filter((v) => v.severity === 'warning');
+  const bad = policy.violations.filter((v) => v.severity === Severity.ERROR);
+  const warn = policy.violations.filter((v) => v.severity === Severity.WARNING);
   if (bad.length) errors.push(`[${config.name}] ${bad.length} policy violation(s):\n${formatViolations(bad)}`);
   if (warn.length) warnings.push(`[${config.name}] ${warn.length} policy warning(s):\n${formatViolations(warn)}`);
   if (policy.exemptions.length) {

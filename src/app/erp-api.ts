@@ -53,8 +53,8 @@ export class ErpApi extends Construct implements IErpApp {
   public readonly deployment: kplus.Deployment;
   /** The Service. */
   public readonly service: kplus.Service;
-  /** The ServiceAccount. */
-  public readonly serviceAccount: kplus.ServiceAccount;
+  /** The ServiceAccount (a `kplus.ServiceAccount`, typed as cdk8s-plus types `Deployment.serviceAccount`). */
+  public readonly serviceAccount: kplus.IServiceAccount;
   /** The single environment definition, shared with CeleryPair. */
   public readonly appEnv: AppEnv;
   /** The migration Job, if any. */

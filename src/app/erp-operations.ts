@@ -17,6 +17,14 @@ import { checkResources, ComputeResources, resources } from '../internal/resourc
 import { restrictedPod } from '../internal/security';
 import { checkCron, checkDnsSubdomain, checkTimeZone, fail } from '../internal/validate';
 
+/** A key of a Secret: where a value you keep out of the manifests is read from. */
+export interface SecretKeyReference {
+  /** Name of the Secret. */
+  readonly name: string;
+  /** Key in the Secret. */
+  readonly key: string;
+}
+
 /**
  * The one-off bootstrap: the first admin, created only if absent (safe to run
  * twice). What runs is the framework's ({@link Migrations.bootstrapCommand}):
@@ -33,7 +41,7 @@ export interface ErpBootstrapOptions {
    * Secret holding the admin password (created by you, never by this library).
    * @default { name: 'erp-admin', key: 'password' }
    */
-  readonly adminPasswordSecret?: { readonly name: string; readonly key: string };
+  readonly adminPasswordSecret?: SecretKeyReference;
   /**
    * Name of the bootstrap CLI's `console_scripts` entry point (FastAPI only;
    * Django uses `manage.py shell`).

@@ -8,6 +8,19 @@ import { checkAppObjects } from '../internal/app-objects';
 import type { RedisConnection } from './redis';
 import { checkDnsSubdomain, checkEnvName, checkNoUrlCredentials, fail, PropsError } from '../internal/validate';
 
+/**
+ * The part of a container's props an {@link AppEnv} provides: spread into
+ * any cdk8s-plus `ContainerProps`.
+ */
+export interface AppEnvContainerProps {
+  /** The Secrets loaded whole. */
+  readonly envFrom?: kplus.EnvFrom[];
+  /** The variables. */
+  readonly envVariables?: Record<string, kplus.EnvValue>;
+  /** The database CA mount, when the database has one. */
+  readonly volumeMounts?: kplus.VolumeMount[];
+}
+
 /** Options for {@link AppEnv}. */
 export interface AppEnvOptions {
   /**
@@ -118,7 +131,7 @@ export class AppEnv extends Construct {
    * the database has one): spread them into any ContainerProps. `extra`
    * variables are added last.
    */
-  public containerProps(extra: Record<string, kplus.EnvValue> = {}): Pick<kplus.ContainerProps, 'envFrom' | 'envVariables' | 'volumeMounts'> {
+  public containerProps(extra: Record<string, kplus.EnvValue> = {}): AppEnvContainerProps {
     const vars: Record<string, kplus.EnvValue> = {};
     for (const [k, v] of Object.entries(this.plain)) vars[k] = kplus.EnvValue.fromValue(v);
     if (this.database && this.dbSecret) {

@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { DatabaseConnection, IDatabase } from './database';
+import { DatabaseConnection, IDatabase, IDatabaseBackup } from './database';
 import { PostgresBackup } from './postgres-backup';
 import { PostgresServerConfig, POSTGRES_NAME as NAME, resolvePostgres, ResolvedPostgres } from './postgres-config';
 import { PostgresCredentials } from './postgres-credentials';
@@ -39,8 +39,10 @@ export class CostMgmtPostgres extends Construct implements IDatabase {
   public readonly configMap?: kplus.ConfigMap;
   /** The credentials Job and its RBAC; undefined when nothing is generated. */
   public readonly credentials?: PostgresCredentials;
-  /** The backups; undefined with `backup: { enabled: false }`. */
-  public readonly backup?: PostgresBackup;
+  /** The backups, as {@link IDatabase} exposes them; undefined with `backup: { enabled: false }`. */
+  public readonly backup?: IDatabaseBackup;
+  /** The PostgresBackup construct (its CronJob, volume, restore and list Jobs); undefined with `backup: { enabled: false }`. */
+  public readonly postgresBackup?: PostgresBackup;
   /** The NetworkPolicy admitting clients to the server. */
   public readonly networkPolicy?: kplus.k8s.KubeNetworkPolicy;
   /** The initialization SQL the server runs at every start. */
@@ -77,7 +79,7 @@ export class CostMgmtPostgres extends Construct implements IDatabase {
       if (config.networkPolicy) this.networkPolicy = clientsOnlyPolicy(this, NAME, labels, config.connection.clientLabels, config.connection.port);
     }
     // 4. The backups.
-    if (config.backup) this.backup = this.addBackup(config);
+    if (config.backup) this.backup = this.postgresBackup = this.addBackup(config);
   }
 
   /** The server's pods when it runs in the cluster (for client egress rules); `undefined` for an external server. */

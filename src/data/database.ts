@@ -61,7 +61,10 @@ export enum PostgresSslMode {
   VERIFY_FULL = 'verify-full',
 }
 
-/** Where the database CA (`caSecretName`) is mounted in client containers. */
+/**
+ * Where the database CA (`caSecretName`) is mounted in client containers.
+ * @deprecated use `ExternalDatabase.CA_DIR`
+ */
 export const DATABASE_CA_DIR = '/etc/erp-k8s/postgres-ca';
 
 /**
@@ -247,6 +250,9 @@ export interface ExternalDatabaseOptions {
 
 /** A PostgreSQL server this project does not run (managed service, existing VM...). */
 export class ExternalDatabase implements IDatabase {
+  /** Where the database CA (`caSecretName`) is mounted in client containers: `/etc/erp-k8s/postgres-ca`. */
+  public static readonly CA_DIR: string = DATABASE_CA_DIR;
+
   /** Describes an existing server; validates the values it is given. */
   public static of(options: ExternalDatabaseOptions, where: IConstruct | string = 'ExternalDatabase'): ExternalDatabase {
     const sslMode = options.sslMode ?? PostgresSslMode.REQUIRE;

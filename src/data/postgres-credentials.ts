@@ -98,7 +98,7 @@ export interface PostgresCredentialsProps {
   /** Base name of the ServiceAccount, Role, RoleBinding and Job. */
   readonly name: string;
   /** Secrets to create when absent. */
-  readonly secrets: readonly GeneratedSecretSpec[];
+  readonly secrets: GeneratedSecretSpec[];
   /** Image with `python3` (the standard library is enough): the PostgreSQL server image has it. */
   readonly image: string;
   /**

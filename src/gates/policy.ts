@@ -1,6 +1,7 @@
 import { Check, CHECKS } from './policy-checks';
 import { Obj, policyContext } from './policy-objects';
 import { EXEMPTION_ANNOTATION_PREFIX, POLICY_RULES, PolicyRule, RULES, RuleId, Severity } from './policy-rules';
+import { ErrorCode } from '../internal/error-code';
 import { NEEDS_API_ACCESS_ANNOTATION, SINGLETON_LABEL } from '../internal/vocabulary';
 
 export { EXEMPTION_ANNOTATION_PREFIX, NEEDS_API_ACCESS_ANNOTATION, POLICY_RULES, SINGLETON_LABEL };
@@ -70,16 +71,26 @@ export interface PolicyOptions {
   readonly defaultNamespace?: string;
 }
 
-/** Thrown by {@link assertPolicy} when there are error-severity violations. */
-export class PolicyError extends Error {
-  constructor(
-    /** The full result (warnings included). */
-    public readonly result: PolicyResult,
-  ) {
-    super(formatViolations(result.violations.filter((v) => v.severity === 'error')));
+class PolicyErrorImpl extends Error {
+  public readonly code = ErrorCode.POLICY;
+  constructor(public readonly result: PolicyResult) {
+    super(formatViolations(result.violations.filter((v) => v.severity === Severity.ERROR)));
     this.name = 'PolicyError';
   }
 }
+
+/**
+ * Thrown by {@link assertPolicy} when there are error-severity violations: a
+ * plain `Error` with `code` {@link ErrorCode.POLICY} and the full `result`
+ * (warnings included). `err instanceof PolicyError` keeps working in
+ * TypeScript and JavaScript.
+ *
+ * @deprecated test `err.code === ErrorCode.POLICY`, or call `Policy.check`
+ * for the result without an error
+ */
+export const PolicyError: new (result: PolicyResult) => PolicyError = PolicyErrorImpl;
+/** @deprecated see the value `PolicyError` */
+export type PolicyError = Error & { readonly code: ErrorCode; readonly result: PolicyResult };
 
 type MutableExemption = { -readonly [K in keyof Exemption]: Exemption[K] };
 
@@ -104,7 +115,10 @@ function readExemptions(objects: readonly Obj[], violations: Violation[]): Map<s
   return exemptions;
 }
 
-/** Checks every rule on the objects; exempted (object, rule) pairs are skipped and listed. */
+/**
+ * Checks every rule on the objects; exempted (object, rule) pairs are skipped and listed.
+ * @deprecated use `Policy.check` (callable from every jsii language)
+ */
 export function checkPolicy(objects: readonly unknown[], options: PolicyOptions = {}): PolicyResult {
   const ctx = policyContext(objects, options);
   const violations: Violation[] = [];
@@ -124,16 +138,22 @@ export function checkPolicy(objects: readonly unknown[], options: PolicyOptions 
   };
 }
 
-/** Runs {@link checkPolicy}; throws a {@link PolicyError} if any violation is an error, else returns the result (warnings, exemptions). */
+/**
+ * Runs {@link checkPolicy}; throws a {@link PolicyError} if any violation is an error, else returns the result (warnings, exemptions).
+ * @deprecated use `Policy.enforce`
+ */
 export function assertPolicy(objects: readonly unknown[], options: PolicyOptions = {}): PolicyResult {
   const result = checkPolicy(objects, options);
-  if (result.violations.some((v) => v.severity === 'error')) throw new PolicyError(result);
+  if (result.violations.some((v) => v.severity === Severity.ERROR)) throw new PolicyError(result);
   return result;
 }
 
-/** Renders violations one per line: `error PSS-SECCOMP Deployment erp/api /spec/...: message`. */
+/**
+ * Renders violations one per line: `error PSS-SECCOMP Deployment erp/api /spec/...: message`.
+ * @deprecated use `Policy.formatViolations`
+ */
 export function formatViolations(violations: readonly Violation[]): string {
-  const errors = violations.filter((v) => v.severity === 'error').length;
+  const errors = violations.filter((v) => v.severity === Severity.ERROR).length;
   const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
   const head = `${count(violations.length, 'policy violation')} (${count(errors, 'error')}, ${count(violations.length - errors, 'warning')})`;
   const lines = violations.map((v) => `  ${v.severity.padEnd(7)} ${v.ruleId} ${v.kind} ${v.namespace ? `${v.namespace}/` : ''}${v.name}`
@@ -141,7 +161,10 @@ export function formatViolations(violations: readonly Violation[]): string {
   return lines.length > 0 ? [`${head}:`, ...lines].join('\n') : head;
 }
 
-/** Renders exemptions one per line, for the synth log. */
+/**
+ * Renders exemptions one per line, for the synth log.
+ * @deprecated use `Policy.formatExemptions`
+ */
 export function formatExemptions(exemptions: readonly Exemption[]): string {
   return exemptions.map((e) => `  exempt  ${e.ruleId} ${e.kind} ${e.namespace ? `${e.namespace}/` : ''}${e.name}: ${e.reason}`
     + `${e.suppressed === 0 ? ' (suppressed nothing)' : ''}`).join('\n');

@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { ErrorCode } from '../internal/error-code';
 
 /**
  * Offline validation of synthesized Kubernetes objects against the
@@ -29,16 +30,26 @@ export interface SchemaError {
   readonly message: string;
 }
 
-/** Thrown by {@link assertValidManifests}; `errors` lists every violation. */
-export class ManifestSchemaError extends Error {
-  constructor(
-    /** The violations found. */
-    public readonly errors: readonly SchemaError[],
-  ) {
+class ManifestSchemaErrorImpl extends Error {
+  public readonly code = ErrorCode.SCHEMA;
+  constructor(public readonly errors: SchemaError[]) {
     super(formatSchemaErrors(errors));
     this.name = 'ManifestSchemaError';
   }
 }
+
+/**
+ * Thrown by {@link assertValidManifests}: a plain `Error` with `code`
+ * {@link ErrorCode.SCHEMA} whose `errors` list every violation.
+ * `err instanceof ManifestSchemaError` keeps working in TypeScript and
+ * JavaScript.
+ *
+ * @deprecated test `err.code === ErrorCode.SCHEMA`, or call
+ * `ManifestSchema.validate` for the errors without an exception
+ */
+export const ManifestSchemaError: new (errors: SchemaError[]) => ManifestSchemaError = ManifestSchemaErrorImpl;
+/** @deprecated see the value `ManifestSchemaError` */
+export type ManifestSchemaError = Error & { readonly code: ErrorCode; readonly errors: SchemaError[] };
 
 /** The subset of JSON Schema used by the strict schemas (see scripts/gen-strict-schemas.js). */
 interface Schema {
@@ -103,6 +114,7 @@ export function hasSchema(apiVersion: string, kind: string): boolean {
  * `chart.toJson()`) against their schema and returns every violation; an
  * empty list means all are valid. An object whose apiVersion/kind has no
  * schema is itself an error.
+ * @deprecated use `ManifestSchema.validate`
  */
 export function validateManifests(objects: readonly unknown[]): SchemaError[] {
   const { roots } = schemas();
@@ -131,13 +143,19 @@ export function validateManifests(objects: readonly unknown[]): SchemaError[] {
   return errors;
 }
 
-/** Throws a {@link ManifestSchemaError} listing every violation, if there is any. */
+/**
+ * Throws a {@link ManifestSchemaError} listing every violation, if there is any.
+ * @deprecated use `ManifestSchema.enforce`
+ */
 export function assertValidManifests(objects: readonly unknown[]): void {
   const errors = validateManifests(objects);
   if (errors.length > 0) throw new ManifestSchemaError(errors);
 }
 
-/** Renders violations one per line: `Deployment erp/api: /spec/replicas: must be integer`. */
+/**
+ * Renders violations one per line: `Deployment erp/api: /spec/replicas: must be integer`.
+ * @deprecated use `ManifestSchema.formatErrors`
+ */
 export function formatSchemaErrors(errors: readonly SchemaError[]): string {
   const lines = errors.map((e) => {
     const id = `${e.kind || '<no kind>'} ${e.namespace ? `${e.namespace}/` : ''}${e.name || '<unnamed>'}`;

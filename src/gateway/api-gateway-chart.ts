@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { checkAppObjects } from '../internal/app-objects';
 import { API_GATEWAY_CHART_PROPS, checkShape } from '../internal/props-shape';
 import { gatewayNetworkPolicies, ResolvedGatewayNetworkPolicy, resolveGatewayNetworkPolicy } from './api-gateway-network-policy';
-import { API_GATEWAY_CHART_NAME, resolveGatewayWebService } from './api-gateway-resolve';
+import { API_GATEWAY_CHART_NAME, API_GATEWAY_LOCK_KEY, resolveGatewayWebService } from './api-gateway-resolve';
 import { gatewayEnvSecret } from './api-gateway-secrets';
 import { checkAllowedHost, checkSemver } from './api-gateway-hosts';
 import { ApiGatewayChartProps } from './api-gateway-values';
@@ -32,6 +32,13 @@ const DEFAULT_ENV = { DEBUG: 'False', DJANGO_SETTINGS_MODULE: 'config.settings.p
  * in-cluster PostgreSQL and Redis for development.
  */
 export class ApiGatewayChart extends Chart {
+  /**
+   * The gateway's default migration advisory-lock key (7245502): not ErpApi's
+   * default (7245501), so each application migrates its own database under
+   * its own lock.
+   */
+  public static readonly LOCK_KEY: number = API_GATEWAY_LOCK_KEY;
+
   /** The Deployment (id 'Deployment'). */
   public readonly deployment: kplus.Deployment;
   /** The Service. */

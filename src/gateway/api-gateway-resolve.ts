@@ -20,6 +20,7 @@ export const API_GATEWAY_CHART_NAME = 'api-gateway';
 /**
  * The gateway's default migration advisory-lock key: not ErpApi's default
  * (7245501), so each application migrates its own database under its own lock.
+ * @deprecated use `ApiGatewayChart.LOCK_KEY`
  */
 export const API_GATEWAY_LOCK_KEY = 7245502;
 const PROGRESS_DEADLINE = Duration.minutes(10);

@@ -1,11 +1,9 @@
-import { ChartProps, Size } from 'cdk8s';
+import { ChartProps } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { CostMgmtPostgresProps } from '../data/postgres-props';
 import { IDatabase } from '../data/database';
 import { MigrationDelivery } from '../migrations/delivery';
 import { Migrations } from '../migrations/migrations';
-import { PostgresBackupOptions } from '../data/backup-options';
-import { PostgresDatabaseSpec } from '../data/postgres-sql';
 import { TrafficSource } from '../internal/network-policies';
 import { ErpApiProbes } from '../app/probes';
 import { RedisProps } from '../data/redis';
@@ -146,31 +144,24 @@ export interface ApiGatewayNetworkPolicy {
 
 /**
  * `postgresql` of {@link ApiGatewayChartProps}: CostMgmtPostgres in this
- * chart, for local development. Every CostMgmtPostgres prop can be set; the
- * chart's defaults differ where the gateway needs them to.
+ * chart, for local development. Every CostMgmtPostgres prop can be set, with
+ * the gateway's own defaults where they differ:
+ *
+ * - `enabled`: run PostgreSQL in this chart (Helm's `postgresql.enabled`);
+ *   default `false` here (else the gateway uses `database`);
+ * - `databaseName` and `username`: default `'api_gateway'`;
+ * - `roles` and `databases`: default `[]`;
+ * - `backup`: default `{ enabled: false }` (development data);
+ * - `volumeSize`: default `Size.gibibytes(1)`.
  */
-export interface ApiGatewayPostgresql extends Omit<CostMgmtPostgresProps, 'enabled' | 'host'> {
-  /** Run PostgreSQL in this chart (Helm's `postgresql.enabled`). @default false */
-  readonly enabled?: boolean;
-  /** @default 'api_gateway' */
-  readonly databaseName?: string;
-  /** @default 'api_gateway' */
-  readonly username?: string;
-  /** Extra LOGIN roles. @default [] */
-  readonly roles?: string[];
-  /** Extra databases. @default [] */
-  readonly databases?: PostgresDatabaseSpec[];
-  /** Backups of development data. @default { enabled: false } */
-  readonly backup?: PostgresBackupOptions | false;
-  /** Size of the data volume. @default Size.gibibytes(1) */
-  readonly volumeSize?: Size;
-}
+export interface ApiGatewayPostgresql extends CostMgmtPostgresProps {}
 
-/** `redis` of {@link ApiGatewayChartProps}: Redis in this chart, for local development (sets REDIS_URL). */
-export interface ApiGatewayRedis extends Omit<RedisProps, 'enabled' | 'host'> {
-  /** Run Redis in this chart (Helm's `redis.enabled`). @default false */
-  readonly enabled?: boolean;
-}
+/**
+ * `redis` of {@link ApiGatewayChartProps}: Redis in this chart, for local
+ * development (sets REDIS_URL). Every Redis prop can be set; `enabled` (run
+ * Redis in this chart, Helm's `redis.enabled`) defaults to `false` here.
+ */
+export interface ApiGatewayRedis extends RedisProps {}
 
 /**
  * The "values" of {@link ApiGatewayChart}: the seed-003 values.yaml, typed.

@@ -10,10 +10,16 @@ export interface TrafficSource {
   readonly podLabels?: Record<string, string>;
 }
 
-/** The ingress-nginx controller, the default source of HTTP traffic. */
+/**
+ * The ingress-nginx controller, the default source of HTTP traffic.
+ * @deprecated use `NetworkPolicies.INGRESS_NGINX`
+ */
 export const INGRESS_NGINX: TrafficSource = { namespace: 'ingress-nginx', podLabels: { 'app.kubernetes.io/name': 'ingress-nginx' } };
 
-/** Prometheus (kube-prometheus-stack in `monitoring`), the default scraper. */
+/**
+ * Prometheus (kube-prometheus-stack in `monitoring`), the default scraper.
+ * @deprecated use `NetworkPolicies.PROMETHEUS`
+ */
 export const PROMETHEUS: TrafficSource = { namespace: 'monitoring', podLabels: { 'app.kubernetes.io/name': 'prometheus' } };
 
 const DNS_PORTS = [{ protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) }, { protocol: 'TCP', port: k8s.IntOrString.fromNumber(53) }];
@@ -46,6 +52,7 @@ export function tcpPorts(scope: Construct, field: string, ports: number[]): k8s.
 /**
  * The namespace's default-deny policy: every pod is isolated for ingress and
  * egress until a policy allows something.
+ * @deprecated use `NetworkPolicies.defaultDeny`
  */
 export function defaultDeny(scope: Construct, id: string, namespace?: string): k8s.KubeNetworkPolicy {
   return new k8s.KubeNetworkPolicy(scope, id, {
@@ -69,4 +76,23 @@ export function clientsOnlyPolicy(scope: Construct, name: string, serverLabels: 
       egress: [],
     },
   });
+}
+
+/** The traffic sources the constructs allow by default, and the namespace's default-deny policy. */
+export class NetworkPolicies {
+  /** The ingress-nginx controller, the default source of HTTP traffic. */
+  public static readonly INGRESS_NGINX: TrafficSource = INGRESS_NGINX;
+  /** Prometheus (kube-prometheus-stack in `monitoring`), the default scraper. */
+  public static readonly PROMETHEUS: TrafficSource = PROMETHEUS;
+
+  /**
+   * The namespace's default-deny NetworkPolicy `default-deny-all`: every pod
+   * is isolated for ingress and egress until a policy allows something.
+   * @param namespace @default - the chart's namespace
+   */
+  public static defaultDeny(scope: Construct, id: string, namespace?: string): k8s.KubeNetworkPolicy {
+    return defaultDeny(scope, id, namespace);
+  }
+
+  private constructor() {}
 }

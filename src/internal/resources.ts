@@ -72,9 +72,22 @@ export function checkResources(scope: IConstruct | string, field: string, r: Com
   return r;
 }
 
-/** A shorthand: `resources('300m', '1Gi', '2000m', '3Gi')`. */
+/**
+ * A shorthand: `resources('300m', '1Gi', '2000m', '3Gi')`.
+ * @deprecated use `Resources.of('300m', '1Gi', '2000m', '3Gi')`
+ */
 export function resources(requestCpu: string, requestMemory: string, limitCpu: string, limitMemory: string): ComputeResources {
   return { requests: { cpu: requestCpu, memory: requestMemory }, limits: { cpu: limitCpu, memory: limitMemory } };
+}
+
+/** Requests and limits of a container, written the short way. */
+export class Resources {
+  /** Requests and limits: `Resources.of('300m', '1Gi', '2000m', '3Gi')`. */
+  public static of(requestCpu: string, requestMemory: string, limitCpu: string, limitMemory: string): ComputeResources {
+    return resources(requestCpu, requestMemory, limitCpu, limitMemory);
+  }
+
+  private constructor() {}
 }
 
 /** A quantity value for a JSON patch on a typed `k8s.Kube*` object (cdk8s-plus objects are). */

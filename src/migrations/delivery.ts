@@ -74,8 +74,11 @@ export class MigrationDelivery {
   }
 
   private constructor(
-    public readonly helm: boolean,
-    public readonly argoCd: boolean,
+    /** Whether the Job carries Helm hook annotations. */
+    public readonly usesHelm: boolean,
+    /** Whether the Job carries Argo CD hook annotations and a sync wave. */
+    public readonly usesArgoCd: boolean,
+    /** The hook phases, weight and sync wave asked for. */
     public readonly options: MigrationDeliveryOptions,
   ) {}
 
@@ -96,8 +99,8 @@ interface Hooks {
 function hooksOf(delivery: MigrationDelivery): Hooks {
   const o = delivery.options;
   return {
-    helm: delivery.helm ? { phases: o.helmHooks ?? [HelmHook.PRE_INSTALL, HelmHook.PRE_UPGRADE], weight: o.hookWeight ?? 0 } : undefined,
-    argoCd: delivery.argoCd ? { phase: o.argoCdHook ?? ArgoCdHook.PRE_SYNC, wave: o.syncWave ?? 0 } : undefined,
+    helm: delivery.usesHelm ? { phases: o.helmHooks ?? [HelmHook.PRE_INSTALL, HelmHook.PRE_UPGRADE], weight: o.hookWeight ?? 0 } : undefined,
+    argoCd: delivery.usesArgoCd ? { phase: o.argoCdHook ?? ArgoCdHook.PRE_SYNC, wave: o.syncWave ?? 0 } : undefined,
   };
 }
 

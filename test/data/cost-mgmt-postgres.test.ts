@@ -243,7 +243,7 @@ describe('CostMgmtPostgres (in-cluster)', () => {
         .toMatchObject({ 'argocd.argoproj.io/hook': 'Sync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation' });
       expect(job.spec.template.metadata.labels).toEqual(cron.spec.jobTemplate.spec.template.metadata.labels); // the backup egress policy admits it
       expect(objs.indexOf(job)).toBeGreaterThan(objs.findIndex((o) => o.kind === 'StatefulSet'));
-      expect(db.backup!.initialJob).toBeDefined();
+      expect(db.postgresBackup!.initialJob).toBeDefined();
     });
 
     test('initialBackup: false means no Job', () => {
@@ -372,7 +372,7 @@ describe('CostMgmtPostgres (in-cluster)', () => {
       expect(pvc.metadata.annotations['helm.sh/resource-policy']).toBe('keep');
       expect(pvc.spec.resources.requests.storage).toBe('20Gi');
       expect(cj.spec.jobTemplate.spec.template.metadata.labels['erp-k8s.io/postgres-client']).toBe('true');
-      expect(db.backup!.retentionDays).toBe(7);
+      expect(db.postgresBackup!.retentionDays).toBe(7);
     });
 
     test('schedule and retention are props (production: 30 days)', () => {

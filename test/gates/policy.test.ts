@@ -1,7 +1,7 @@
 import {
   assertPolicy, checkPolicy, formatExemptions, formatViolations, PolicyError, PolicyOptions, PolicyResult, Violation,
 } from '../../src/gates/policy';
-import { POLICY_RULES } from '../../src/gates/policy-rules';
+import { POLICY_RULES, Severity } from '../../src/gates/policy-rules';
 import { validateManifests } from '../../src/gates/schema-validator';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- fixtures read and edited field by field
@@ -275,9 +275,10 @@ describe('POLICY_RULES', () => {
 
 describe('assertPolicy / formatViolations', () => {
   const violations: Violation[] = [
-    { ruleId: 'PSS-PRIVILEGED', severity: 'error', message: "container 'api' is privileged", kind: 'Deployment', name: 'api', namespace: 'erp',
+    { ruleId: 'PSS-PRIVILEGED', severity: Severity.ERROR, message: "container 'api' is privileged", kind: 'Deployment', name: 'api', namespace: 'erp',
       path: '/spec/x' },
-    { ruleId: 'DATA-PVC-KEEP', severity: 'warning', message: 'no keep', kind: 'PersistentVolumeClaim', name: 'media', namespace: 'erp', path: '' },
+    { ruleId: 'DATA-PVC-KEEP', severity: Severity.WARNING, message: 'no keep', kind: 'PersistentVolumeClaim', name: 'media', namespace: 'erp',
+      path: '' },
   ];
 
   test('formats one violation per line with severity, rule, object and path', () => {
