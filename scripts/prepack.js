@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /*
- * prepack (npm pack / npm publish): builds the library (src/, imports/: tsconfig.lib.json) into lib/ with tsc, then removes
- * compiled files whose source is gone (tsc never deletes), so a renamed or
- * deleted module cannot ship from a stale lib/.
+ * prepack (npm pack / npm publish): builds the library alone (src/, imports/:
+ * tsconfig.jsii.json) into lib/ with jsii, which also writes the jsii
+ * assembly `.jsii` the package ships, then removes compiled files whose
+ * source is gone (the compiler never deletes), so a renamed or deleted module
+ * cannot ship from a stale lib/.
  */
 const { execFileSync } = require('child_process');
 const fs = require('fs');
@@ -10,7 +12,11 @@ const path = require('path');
 
 const root = path.resolve(__dirname, '..');
 const lib = path.join(root, 'lib');
-execFileSync(path.join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.lib.json'], { cwd: root, stdio: 'inherit' });
+// stdout is `npm pack --json` output: jsii's report goes to stderr
+execFileSync(process.execPath, [require.resolve('jsii/bin/jsii', { paths: [root] }), '--silence-warnings=reserved-word'], {
+  cwd: root, stdio: ['ignore', 2, 'inherit'],
+  env: { ...process.env, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: process.env.JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?? '20' },
+});
 
 const removed = [];
 function prune(dir) {

@@ -8,7 +8,7 @@
  *   ERP_ENV=prod npm run synth           # only dist/prod/; the others are kept
  *   npm run synth -- -o out              # into out/<env>/
  *   npm run --silent synth -- --stdout   # one YAML stream on stdout (--silent: no npm banner)
- *   npm run build                        # = node scripts/synth.js --build: always compile
+ *   npm run build                        # = node scripts/synth.js --build: always compile, then the jsii assembly
  *   npx cdk8s synth                      # cdk8s.yaml runs this script too (see there)
  *
  * "Changed" means: a file or folder under src/, deploy/ or imports/ (a deleted file
@@ -64,7 +64,7 @@ function inputs() {
   walk(path.join(root, 'src'));
   walk(path.join(root, 'deploy'));
   walk(path.join(root, 'imports'));
-  for (const f of ['tsconfig.json', 'tsconfig.build.json', 'tsconfig.lib.json', 'node_modules/.package-lock.json']) consider(path.join(root, f));
+  for (const f of ['tsconfig.json', 'tsconfig.build.json', 'tsconfig.jsii.json', 'node_modules/.package-lock.json']) consider(path.join(root, f));
   return { newest, complete };
 }
 
@@ -95,9 +95,33 @@ function build() {
   return 0;
 }
 
+/**
+ * `npm run build` also builds the library's jsii assembly: `jsii` compiles
+ * src/ and imports/ (tsconfig.jsii.json) into lib/ again, with jsii's
+ * runtime type information, and writes `.jsii`, the assembly jsii-pacmak
+ * (Python, Java, .NET, Go) and jsii-docgen read. Only when package.json
+ * configures jsii.
+ */
+function buildAssembly() {
+  let pkg;
+  try {
+    pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  } catch {
+    return 0;
+  }
+  if (!pkg.jsii) return 0;
+  // jsii prints a boxed warning on every run that Node 20 is past its end of life (2026-10-30); the
+  // library supports Node >= 20.12 (package.json engines), so the box is silenced for Node 20 only
+  const env = { ...process.env, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: process.env.JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?? '20' };
+  const r = spawnSync(process.execPath, [require.resolve('jsii/bin/jsii', { paths: [root] }), '--silence-warnings=reserved-word'],
+    { cwd: root, env, stdio: ['ignore', 2, 'inherit'] });
+  if (r.error) throw r.error;
+  return r.status ?? 1;
+}
+
 const args = process.argv.slice(2);
 if (args[0] === '--build') {
-  process.exitCode = build();
+  process.exitCode = build() || buildAssembly();
 } else {
   let status = 0;
   if (!upToDate()) {

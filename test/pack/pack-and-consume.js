@@ -88,17 +88,32 @@ function main() {
   console.log(`  ${Object.entries(byTop).map(([k, n]) => `${k}${n > 1 ? ` (${n})` : ''}`).join(', ')}`);
 
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  /** The bundled dependencies and, transitively, their dependencies (as installed here). */
+  const bundledClosure = (names) => {
+    const seen = new Set();
+    const visit = (name) => {
+      if (seen.has(name)) return;
+      seen.add(name);
+      const dep = JSON.parse(fs.readFileSync(path.join(root, 'node_modules', name, 'package.json'), 'utf8'));
+      for (const d of Object.keys(dep.dependencies ?? {})) visit(d);
+    };
+    names.forEach(visit);
+    return seen;
+  };
   check('tarball holds the built library, its runtime data and the docs', () => {
-    const required = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'API.md', 'lib/src/index.js', 'lib/src/index.d.ts',
+    const required = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'API.md', '.jsii', 'lib/src/index.js', 'lib/src/index.d.ts',
       'imports/validation/strict-schemas.json', pkg.main, pkg.types, pkg.exports['.'].default, pkg.exports['.'].types]
       .map((f) => f.replace(/^\.\//, ''));
     const missing = [...new Set(required)].filter((f) => !files.includes(f));
     assert(missing.length === 0, `missing: ${missing.join(', ')}`);
   });
   check('tarball holds no tests, sources, examples, scripts, dist/ or the repo\'s own app', () => {
-    const forbidden = files.filter((f) => /^(test|src|examples|scripts|dist|node_modules|coverage|\.ci|imports\/(crds|k8s-schema))\//.test(f)
+    // node_modules/: only the bundled dependencies and theirs (jsii ships non-jsii runtime dependencies inside the package)
+    const bundled = new RegExp(`^node_modules/(${[...bundledClosure(pkg.bundledDependencies ?? [])].join('|') || '-'})/`);
+    const forbidden = files.filter((f) => (/^(test|src|examples|scripts|dist|dist-jsii|node_modules|coverage|\.ci|imports\/(crds|k8s-schema))\//.test(f)
+      && !bundled.test(f))
       || /^imports\/[^/]+\.ts$/.test(f) || /^lib\/test\//.test(f) || /\.tgz$/.test(f) || /(^|\/)\.env/.test(f) || /^secrets\./.test(f)
-      || /^lib\/src\/(main|diff-main|app-synth)\.|^lib\/src\/environments\//.test(f));
+      || /^lib\/deploy\//.test(f) || /^deploy\//.test(f));
     assert(forbidden.length === 0, `should not be packed: ${forbidden.join(', ')}`);
   });
   check('every relative require/import in lib/ resolves inside the tarball', () => {
@@ -157,7 +172,8 @@ function main() {
     for (const p of PEERS) assert(out[p][0] === out[p][1], `${p}: the package loads ${out[p][0]}, the consumer ${out[p][1]}`);
     assert(out.chart, 'ApiGatewayChart is not a Chart of the consumer\'s cdk8s');
     assert(out.construct, 'ErpApi is not a Construct of the consumer\'s constructs');
-    assert(!fs.existsSync(path.join(consumer, 'node_modules', 'erp-k8s', 'node_modules')), 'node_modules/erp-k8s/node_modules exists');
+    // its own node_modules holds only the bundled dependencies (jsii bundles non-jsii runtime dependencies), never a peer
+    for (const p of PEERS) assert(!fs.existsSync(path.join(consumer, 'node_modules', 'erp-k8s', 'node_modules', p)), `a nested copy of ${p}`);
   });
 
   // 3. the README's example, verbatim
