@@ -1,6 +1,6 @@
-import { App, Chart } from 'cdk8s';
+import { App, Chart, Duration } from 'cdk8s';
 import {
-  ApiGatewayChart, assertPolicy, assertValidManifests, CeleryPair, CostMgmtPostgres, defaultDeny, ErpApi, Migrations, Redis,
+  ApiGatewayChart, CeleryPair, CostMgmtPostgres, ErpApi, ManifestSchema, Migrations, NetworkPolicies, Policy, Redis,
 } from 'erp-k8s';
 
 const app = new App(); // writes to dist/ (or $CDK8S_OUTDIR)
@@ -8,12 +8,12 @@ const namespace = 'shop';
 
 // PostgreSQL and Redis in their own chart: data outlives the application.
 const data = new Chart(app, 'data', { namespace });
-defaultDeny(data, 'DefaultDeny', namespace); // deny all; each construct allows what it needs
+NetworkPolicies.defaultDeny(data, 'DefaultDeny', namespace); // deny all; each construct allows what it needs
 // One database per application: the gateway gets its own role and database (api_gateway).
 const database = new CostMgmtPostgres(data, 'Postgres', {
   roles: ['api_gateway'],
   databases: [{ name: 'api_gateway', owner: 'api_gateway' }],
-  backup: { retentionDays: 7 }, // every database, the roles, kept 7 days; add `offsite` for an S3 copy
+  backup: { retention: Duration.days(7) }, // every database, the roles, kept 7 days; add `offsite` for an S3 copy
 });
 const redis = new Redis(data, 'Redis');
 
@@ -38,7 +38,7 @@ new ApiGatewayChart(app, 'gateway', {
 
 // Optional: the same offline gates as erp-k8s's own environments.
 const objects = app.charts.flatMap((chart) => chart.toJson());
-assertValidManifests(objects); // Kubernetes 1.28 + CRD schemas
-assertPolicy(objects); // Pod Security "restricted", resources, probes, PDBs, ...
+ManifestSchema.enforce(objects); // Kubernetes 1.28 + CRD schemas
+Policy.enforce(objects); // Pod Security "restricted", resources, probes, PDBs, ...
 
 app.synth(); // dist/data.k8s.yaml, dist/web.k8s.yaml, dist/gateway.k8s.yaml
