@@ -101,7 +101,8 @@ function main() {
     return seen;
   };
   check('tarball holds the built library, its runtime data and the docs', () => {
-    const required = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'API.md', 'API.python.md', '.jsii', 'lib/src/index.js', 'lib/src/index.d.ts',
+    const required = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'API.md', 'API.python.md', '.jsii',
+      'lib/src/index.js', 'lib/src/index.d.ts',
       'imports/validation/strict-schemas.json', pkg.main, pkg.types, pkg.exports['.'].default, pkg.exports['.'].types]
       .map((f) => f.replace(/^\.\//, ''));
     const missing = [...new Set(required)].filter((f) => !files.includes(f));
