@@ -32,6 +32,7 @@ const { spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { JSII_ARGS, jsiiCommand, jsiiEnv } = require('./jsii');
 
 const root = path.resolve(__dirname, '..');
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
@@ -41,10 +42,8 @@ const wheelOut = path.join(outRoot, 'python');
 const PYTHON = process.env.ERP_K8S_PYTHON || (fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 const APT = 'apt-get install -y --no-install-recommends';
 
-// jsii tools print a 10-line banner on every run while Node 20 is past jsii's support window (engines: node >=20.12)
-const nodeMajor = process.versions.node.split('.')[0];
-const toolEnv = { ...process.env };
-toolEnv.JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ??= nodeMajor;
+// the jsii tools (jsii, jsii-pacmak) run with jsii.js' environment: Node 20's end-of-life banner silenced
+const toolEnv = jsiiEnv();
 
 class Failure extends Error {}
 
@@ -68,8 +67,9 @@ function ensureAssembly() {
   const have = fs.existsSync(assembly) ? fs.statSync(assembly).mtimeMs : 0;
   const newest = inputs.map((i) => [i, newestMtime(path.join(root, i))]).sort((a, b) => b[1] - a[1])[0];
   if (have && have >= newest[1]) return '.jsii is up to date';
-  console.log(`== ${have ? `.jsii is older than ${newest[0]}` : 'no .jsii'}: npx jsii --silence-warnings=reserved-word`);
-  const r = run(bin('jsii'), ['--silence-warnings=reserved-word'], { stdio: 'inherit' });
+  console.log(`== ${have ? `.jsii is older than ${newest[0]}` : 'no .jsii'}: npx jsii ${JSII_ARGS.join(' ')}`);
+  const [command, jsiiArgs] = jsiiCommand(root);
+  const r = run(command, jsiiArgs, { stdio: 'inherit' });
   if (r.error) throw new Failure(`could not run jsii (${r.error.message}): run npm ci`);
   if (r.status !== 0) throw new Failure('jsii could not compile the assembly (errors above): fix them, then run this again');
   if (!fs.existsSync(assembly)) throw new Failure('jsii succeeded but wrote no .jsii at the repository root');

@@ -9,14 +9,13 @@
 const { execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
+const { jsiiCommand, jsiiEnv } = require('./jsii');
 
 const root = path.resolve(__dirname, '..');
 const lib = path.join(root, 'lib');
 // stdout is `npm pack --json` output: jsii's report goes to stderr
-execFileSync(process.execPath, [require.resolve('jsii/bin/jsii', { paths: [root] }), '--silence-warnings=reserved-word'], {
-  cwd: root, stdio: ['ignore', 2, 'inherit'],
-  env: { ...process.env, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: process.env.JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?? '20' },
-});
+const [command, jsiiArgs] = jsiiCommand(root);
+execFileSync(command, jsiiArgs, { cwd: root, stdio: ['ignore', 2, 'inherit'], env: jsiiEnv() });
 
 const removed = [];
 function prune(dir) {

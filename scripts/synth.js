@@ -110,11 +110,10 @@ function buildAssembly() {
     return 0;
   }
   if (!pkg.jsii) return 0;
-  // jsii prints a boxed warning on every run that Node 20 is past its end of life (2026-10-30); the
-  // library supports Node >= 20.12 (package.json engines), so the box is silenced for Node 20 only
-  const env = { ...process.env, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: process.env.JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?? '20' };
-  const r = spawnSync(process.execPath, [require.resolve('jsii/bin/jsii', { paths: [root] }), '--silence-warnings=reserved-word'],
-    { cwd: root, env, stdio: ['ignore', 2, 'inherit'] });
+  // required here, not at the top: a project without jsii (and without scripts/jsii.js) never gets this far
+  const { jsiiCommand, jsiiEnv } = require('./jsii');
+  const [command, jsiiArgs] = jsiiCommand(root);
+  const r = spawnSync(command, jsiiArgs, { cwd: root, env: jsiiEnv(), stdio: ['ignore', 2, 'inherit'] });
   if (r.error) throw r.error;
   return r.status ?? 1;
 }
