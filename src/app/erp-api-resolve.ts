@@ -11,7 +11,8 @@ import { Migrations } from '../migrations/migrations';
 import { AppEnvOptions } from '../data/app-env';
 import { ErpApiIngress, ErpApiProps, VpaMode } from './erp-api-props';
 import { httpProbes } from './probes';
-import { aliased, enabledOptions, storageQuantity } from '../internal/dialect';
+import { enabledOptions } from '../internal/dialect';
+import { volumeStorage } from '../internal/storage';
 import { ResolvedIngress, ResolvedWebService } from './web-service';
 import { bodySize, checkTermination } from './web-service-parts';
 
@@ -73,11 +74,12 @@ function resolveVpa(scope: Construct, props: ErpApiProps, hpa: boolean): VpaMode
 function resolveMedia(scope: Construct, props: ErpApiProps): ResolvedErpApi['media'] {
   const m = enabledOptions(scope, 'media', props.media, true);
   if (!m) return undefined;
-  const given = aliased<Size | string>(scope, 'media.volumeSize', m.volumeSize, 'media.size', m.size);
-  const size = storageQuantity(scope, m.size !== undefined ? 'media.size' : 'media.volumeSize', given ?? Size.gibibytes(20));
+  const storageClassName = m.storageClassName ?? 'local-path';
+  // checks both; the deprecated 'media.size' may be a Size or a quantity string
+  const storage = volumeStorage(scope, 'media.', { volumeSize: m.volumeSize, storageClassName }, 'size', m.size, Size.gibibytes(20));
   return {
-    size,
-    storageClassName: checkDnsSubdomain(scope, 'media.storageClassName', m.storageClassName ?? 'local-path'),
+    size: storage.size,
+    storageClassName,
     mountPath: m.mountPath ?? '/app/media',
     accessMode: m.accessMode ?? kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE,
   };

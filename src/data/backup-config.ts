@@ -2,7 +2,7 @@ import { Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { aliased } from '../internal/dialect';
-import { volumeStorage } from './aliases';
+import { volumeStorage } from '../internal/storage';
 import { DatabaseConnection } from './database';
 import { BackupArchive, BackupDatabase, DEFAULT_RCLONE_IMAGE, OffsiteBackupOptions, PostgresBackupProps } from './backup-options';
 import { postgresImageMajorVersion } from './postgres-sql';

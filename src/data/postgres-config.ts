@@ -1,7 +1,7 @@
 import { Duration, Size } from 'cdk8s';
 import { Construct } from 'constructs';
 import { aliased, enabledOptions } from '../internal/dialect';
-import { volumeStorage } from './aliases';
+import { volumeStorage } from '../internal/storage';
 import { PostgresBackupOptions } from './backup-options';
 import { checkDatabaseTls, checkHost, checkServerVersion, DatabaseConnection, PostgresSslMode } from './database';
 import { CostMgmtPostgresProps, DEFAULT_POSTGRES_IMAGE, PostgresServerTls } from './postgres-props';

@@ -6,7 +6,7 @@ import { REDIS_PROPS, checkShape } from '../internal/props-shape';
 import { checkHost } from './database';
 import { clientsOnlyPolicy } from '../internal/network-policies';
 import { enabledOptions } from '../internal/dialect';
-import { volumeStorage } from './aliases';
+import { volumeStorage } from '../internal/storage';
 import { addServerService, addStatefulServer, StatefulServerOptions } from './stateful-server';
 import { addContainer, standardLabels } from '../internal/pod-helpers';
 import { checkResources, ComputeResources, resources } from '../internal/resources';

@@ -2,7 +2,7 @@ import { ApiObject, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
 import { claimTemplate, containerPath } from './pod-helpers';
-import { storageQuantity } from './dialect';
+import { aliased, storageQuantity } from './dialect';
 import { quantity } from './resources';
 import { checkDnsSubdomain } from './validate';
 
@@ -60,4 +60,24 @@ export function addClaimTemplate(sts: kplus.StatefulSet, o: ClaimTemplateOptions
  */
 export function setClaimSize(claim: kplus.PersistentVolumeClaim, size: string): void {
   ApiObject.of(claim).addJsonPatch(JsonPatch.add('/spec/resources', { requests: { storage: quantity(size) } }));
+}
+
+/** The volume props of a construct: the size (`Size`, or its deprecated alias) and the storage class. */
+export interface VolumeProps {
+  /** Canonical size. */
+  readonly volumeSize?: Size;
+  /** Storage class. */
+  readonly storageClassName?: string;
+}
+
+/**
+ * A volume's size and class: `volumeSize` or its deprecated string alias
+ * (`deprecated`, named `deprecatedField`: a quantity string or a `Size`), not both; `prefix` is the path of
+ * the props in messages (`'backup.'`).
+ */
+export function volumeStorage(scope: IConstruct | string, prefix: string, props: VolumeProps, deprecatedField: string,
+  deprecated: Size | string | undefined, defaultSize: Size): ResolvedStorage {
+  const size = aliased<Size | string>(scope, `${prefix}volumeSize`, props.volumeSize, `${prefix}${deprecatedField}`, deprecated);
+  const field = deprecated !== undefined ? deprecatedField : 'volumeSize';
+  return resolveStorage(scope, `${prefix}${field}`, size ?? defaultSize, `${prefix}storageClassName`, props.storageClassName);
 }
